@@ -1,0 +1,1 @@
+"""The client logic, written once for asyncio; darkai_sdk/_sync is generated from it."""

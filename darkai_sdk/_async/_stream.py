@@ -1,0 +1,138 @@
+"""A streamed reply: iterate it for text chunks; it keeps the text and final message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from .._events import EventDecoder
+from .._exceptions import DarkAIError
+from .._logging import logger
+from .._reply import ReplyState
+from .._request import Request
+from .._transports._aiohttp import AsyncResponse, StrGenerator, sleep
+
+if TYPE_CHECKING:
+    from ._client import AsyncDarkAI
+
+__all__ = ["AsyncStream"]
+
+
+class AsyncStream:
+    """One streamed reply: an iterable of text chunks and a context manager.
+
+    Nothing is sent until iteration starts. Leaving the ``with`` block, breaking
+    out, an error or cancellation closes the connection. ``text`` holds all text
+    received so far and ``final_message`` the server's ``final-response``.
+    """
+
+    def __init__(self, client: AsyncDarkAI, request: Request) -> None:
+        self.model = request.model
+        self._state = ReplyState(raise_on_mismatch=client.on_mismatch == "raise")
+        # The iterator holds the client and the state, never the stream: no reference
+        # cycle, so dropping the stream finalizes the iterator (and the connection) at once.
+        self._iterator = _iterate(client, request, self._state)
+
+    @property
+    def text(self) -> str:
+        """All text received so far."""
+        return self._state.text
+
+    @property
+    def final_message(self) -> str | None:
+        """The ``final-response`` message, or None if none has arrived."""
+        return self._state.final_message
+
+    @property
+    def done(self) -> bool:
+        """Whether ``stream-end`` has arrived: the reply is whole."""
+        return self._state.done
+
+    @property
+    def retries(self) -> int:
+        """How many times the request was retried before the reply began."""
+        return self._state.retries
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._iterator
+
+    async def until_done(self) -> str:
+        """Read the rest of the reply and return its whole text."""
+        async for _ in self._iterator:
+            pass
+        return self._state.text
+
+    async def aclose(self) -> None:
+        """Stop reading and release the connection; safe to call twice."""
+        await self._iterator.aclose()
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "done" if self._state.done else "open"
+        return "<{} model={!r} {} chars={}>".format(
+            type(self).__name__, self.model, state, sum(map(len, self._state.chunks))
+        )
+
+
+async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> StrGenerator:
+    """Send ``request`` (retrying while no text has arrived) and yield its text chunks."""
+    policy = client.retry_policy
+    chunks = state.chunks
+    handle = state.handle
+    attempt = 0
+    while True:
+        response: AsyncResponse | None = None
+        try:
+            response = await client._open(request)
+            decoder = EventDecoder(max_line_size=client.max_line_size)
+            async for data in response.iter_bytes():
+                # An empty read marks the end of the body: flush the decoder.
+                for item in decoder.feed(data) if data else decoder.close():
+                    if isinstance(item, str):
+                        chunks.append(item)
+                        yield item
+                    elif handle(item):
+                        await _finish(response, state, decoder.skipped)
+                        return
+            raise state.incomplete()
+        except DarkAIError as exc:
+            if not exc.partial_text:
+                exc.partial_text = state.text
+            # Once text has reached the caller a retry would repeat it: report instead.
+            if chunks or not policy.should_retry(exc, attempt):
+                raise
+            delay = policy.delay(attempt, getattr(exc, "retry_after", None))
+            attempt += 1
+            state.retries = attempt
+            logger.info(
+                "retry %d of %d in %.2f s after: %s", attempt, policy.max_retries, delay, exc
+            )
+        finally:
+            if response is not None:
+                await response.aclose()
+        await sleep(delay)
+
+
+async def _finish(response: AsyncResponse, state: ReplyState, skipped: int) -> None:
+    """After stream-end: read the body's end so the connection can be pooled, and log."""
+    extra = await response.drain()
+    if extra:
+        logger.warning("ignored %d bytes sent after stream-end", extra)
+    logger.debug(
+        "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
+        sum(map(len, state.chunks)),
+        len(state.chunks),
+        skipped,
+        state.elapsed,
+    )

@@ -1,0 +1,71 @@
+"""Keep credentials out of messages, reprs and logs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+__all__ = ["redact_url", "secrets_of", "scrub", "wrap_error", "SECRET_HEADERS"]
+
+SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+_MASK = "****"
+_E = TypeVar("_E", bound=Exception)
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with any ``user:password@`` replaced by ``****@``."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # checked lazily: a bad port raises here, not in urlsplit
+    except ValueError:
+        return _MASK
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"{_MASK}@{host}" + (f":{port}" if port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def secrets_of(proxy: str | None, headers: Mapping[str, str]) -> tuple[str, ...]:
+    """Collect the strings that must never be shown: proxy credentials, secret headers."""
+    found: list[str] = []
+    if proxy:
+        try:
+            parts = urlsplit(proxy)
+        except ValueError:
+            parts = None
+        if parts is not None:
+            for value in (parts.username, parts.password):
+                if value:
+                    found += [value, unquote(value)]
+    for name, value in headers.items():
+        if name.lower() in SECRET_HEADERS and value:
+            found.append(value)
+            # "Bearer xyz": the token alone may be echoed too
+            found += [word for word in value.split() if len(word) >= 4]
+    # Longest first, so a secret containing another is masked whole.
+    return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Replace every secret in ``text`` with a mask."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, _MASK)
+    return text
+
+
+def wrap_error(cls: type[_E], what: str, exc: BaseException, secrets: Iterable[str]) -> _E:
+    """Build ``cls`` from a transport exception, with every secret masked.
+
+    The original stays chained as ``__cause__`` only when its text held no secret.
+    """
+    raw = f"{what}: {type(exc).__name__}: {exc}" if str(exc) else f"{what}: {type(exc).__name__}"
+    message = scrub(raw, secrets)
+    error = cls(message)
+    error.__cause__ = exc if message == raw else None
+    error.__suppress_context__ = True
+    return error

@@ -1,0 +1,1 @@
+"""The two thin transports: aiohttp for the async client, requests for the sync one."""

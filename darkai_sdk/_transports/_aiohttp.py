@@ -1,0 +1,172 @@
+"""The async transport: one aiohttp session, raw bytes in, typed errors out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Mapping
+
+import aiohttp
+from aiohttp.http_exceptions import ContentEncodingError
+
+from .._exceptions import (
+    APIConnectionError,
+    APITimeoutError,
+    DarkAIError,
+    IncompleteStreamError,
+    ProtocolError,
+)
+from .._redact import wrap_error
+from .._request import Request
+from .._status import MAX_ERROR_BODY
+from .._timeout import Timeout
+
+__all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
+
+StrGenerator = AsyncGenerator[str, None]
+"""What a stream's iterator is, in this world."""
+
+_READ_BUFFER = 256 * 1024
+DRAIN_WAIT = 0.5
+DRAIN_LIMIT = 64 * 1024
+
+
+async def sleep(seconds: float) -> None:
+    """Wait ``seconds`` without blocking the loop."""
+    await asyncio.sleep(seconds)
+
+
+class AsyncResponse:
+    """A response whose body is read as it arrives."""
+
+    def __init__(self, response: aiohttp.ClientResponse, secrets: tuple[str, ...]) -> None:
+        self._response = response
+        self._secrets = secrets
+        self.status_code = response.status
+        self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
+        self.url = str(response.url)
+        self._chunks = self._read_chunks()
+
+    def iter_bytes(self) -> AsyncGenerator[bytes, None]:
+        """Yield body bytes as they arrive; a broken body raises IncompleteStreamError."""
+        return self._chunks
+
+    async def drain(self) -> int:
+        """Read what is left of the body if it ends promptly, so the connection is reused.
+
+        Returns the number of bytes read; a body that does not end within
+        ``DRAIN_WAIT`` seconds or ``DRAIN_LIMIT`` bytes is left for close().
+        """
+        size = 0
+        try:
+            async with asyncio.timeout(DRAIN_WAIT):
+                async for data in self._chunks:
+                    size += len(data)
+                    if size > DRAIN_LIMIT:
+                        break
+        except (TimeoutError, DarkAIError):
+            return size  # aclose() then closes the connection instead of pooling it
+        return size
+
+    async def _read_chunks(self) -> AsyncGenerator[bytes, None]:
+        content = self._response.content
+        try:
+            while True:
+                data = await content.readany()
+                if not data:
+                    break
+                yield data
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
+        except aiohttp.ClientPayloadError as exc:
+            if isinstance(exc.__cause__, ContentEncodingError) or "ContentEncoding" in str(exc):
+                raise wrap_error(ProtocolError, "undecodable body", exc, self._secrets)
+            raise wrap_error(
+                IncompleteStreamError, "connection broken mid-reply", exc, self._secrets
+            )
+        except (aiohttp.ClientError, OSError) as exc:
+            raise wrap_error(
+                IncompleteStreamError, "connection broken mid-reply", exc, self._secrets
+            )
+        yield b""  # the end of the body, so the reader can flush its decoder
+
+    async def read_error_body(self) -> bytes:
+        """Read at most ``MAX_ERROR_BODY`` bytes of an error answer."""
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while size < MAX_ERROR_BODY:
+                data = await self._response.content.read(MAX_ERROR_BODY - size)
+                if not data:
+                    break
+                chunks.append(data)
+                size += len(data)
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            # The status already says what went wrong; a body cut short adds nothing to lose.
+            chunks.append(b"\n[error body unreadable]")
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        """Give the connection back: to the pool if the body was read, else close it."""
+        response = self._response
+        await self._chunks.aclose()
+        if response.content.at_eof():
+            response.release()
+        else:
+            response.close()
+
+
+class AsyncTransport:
+    """Sends requests over one lazily made aiohttp session (connections are pooled)."""
+
+    def __init__(
+        self,
+        *,
+        timeout: Timeout,
+        proxy: str | None,
+        verify: bool,
+        secrets: tuple[str, ...],
+    ) -> None:
+        self._timeout = aiohttp.ClientTimeout(
+            total=timeout.total,
+            sock_connect=timeout.effective(timeout.connect),
+            sock_read=timeout.effective(timeout.read),
+        )
+        self._proxy = proxy
+        self._verify = verify
+        self._secrets = secrets
+        self._session: aiohttp.ClientSession | None = None
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self._verify),
+                timeout=self._timeout,
+                trust_env=True,
+                read_bufsize=_READ_BUFFER,
+            )
+        return self._session
+
+    async def send(self, request: Request) -> AsyncResponse:
+        """POST ``request`` and return once the status and headers are in."""
+        session = self._get_session()
+        try:
+            response = await session.post(
+                request.url,
+                data=request.body,
+                headers=dict(request.headers),
+                proxy=self._proxy,
+                allow_redirects=False,
+            )
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
+            raise wrap_error(
+                APITimeoutError, "timed out before the reply began", exc, self._secrets
+            )
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
+        return AsyncResponse(response, self._secrets)
+
+    async def aclose(self) -> None:
+        """Close the session and its pooled connections."""
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

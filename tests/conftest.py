@@ -1,0 +1,22 @@
+"""Shared test set-up."""
+
+from __future__ import annotations
+
+import inspect
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+import aioresponses.core
+
+# aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument that
+# aiohttp 3.14 requires (pnuckowski/aioresponses#289). Until a release fixes it, give
+# its responses a finished writer; with an older aiohttp this changes nothing.
+if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).parameters:
+
+    class _CompatClientResponse(aiohttp.ClientResponse):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("stream_writer", SimpleNamespace(output_size=0))
+            super().__init__(*args, **kwargs)
+
+    aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]

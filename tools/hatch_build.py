@@ -1,0 +1,18 @@
+"""Hatch build hook: regenerate the sync twin before any wheel, sdist or editable build."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from hatchling.builders.hooks.plugin.interface import BuildHookInterface
+
+
+class CustomBuildHook(BuildHookInterface):  # type: ignore[misc]
+    """Runs tools/unasync.py so a build never ships a stale darkai_sdk/_sync."""
+
+    def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        tool = Path(self.root) / "tools" / "unasync.py"
+        subprocess.run([sys.executable, str(tool)], check=True, cwd=self.root)
