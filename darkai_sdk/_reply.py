@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
+from collections.abc import Callable
 
 from ._events import FinalResponse, ServerError, StreamEnd
 from ._exceptions import (
@@ -16,13 +18,52 @@ from ._exceptions import (
 __all__ = ["ReplyState"]
 
 
+class _Tally:
+    """Counts and hashes chunks that are not kept, so final-response can still be checked."""
+
+    __slots__ = ("digest", "length")
+
+    def __init__(self) -> None:
+        self.length = 0
+        self.digest = hashlib.blake2b(digest_size=16)
+
+    def add(self, chunk: str) -> None:
+        self.length += len(chunk)
+        self.digest.update(chunk.encode("utf-8", "surrogatepass"))
+
+    def matches(self, message: str) -> bool:
+        if len(message) != self.length:
+            return False
+        digest = hashlib.blake2b(message.encode("utf-8", "surrogatepass"), digest_size=16)
+        return digest.digest() == self.digest.digest()
+
+
 class ReplyState:
-    """The text chunks, final message and progress of one reply (no I/O)."""
+    """The text chunks, final message and progress of one reply (no I/O).
 
-    __slots__ = ("chunks", "done", "final_message", "raise_on_mismatch", "retries", "started")
+    ``append`` takes each text chunk. With ``keep_text=False`` chunks are only
+    counted and hashed: memory stays flat however long the reply, ``text`` is
+    empty, and errors carry no partial text (the caller already has it).
+    """
 
-    def __init__(self, *, raise_on_mismatch: bool = False) -> None:
+    __slots__ = (
+        "_tally",
+        "append",
+        "chunks",
+        "done",
+        "final_message",
+        "raise_on_mismatch",
+        "retries",
+        "started",
+    )
+
+    def __init__(self, *, raise_on_mismatch: bool = False, keep_text: bool = True) -> None:
         self.chunks: list[str] = []
+        self._tally = None if keep_text else _Tally()
+        # A bound method of the list (or of the tally), never of self: no reference cycle.
+        self.append: Callable[[str], None] = (
+            self.chunks.append if self._tally is None else self._tally.add
+        )
         self.final_message: str | None = None
         self.done = False
         self.raise_on_mismatch = raise_on_mismatch
@@ -31,8 +72,19 @@ class ReplyState:
 
     @property
     def text(self) -> str:
-        """All text received so far."""
+        """All text received so far ("" when text is not kept)."""
         return "".join(self.chunks)
+
+    @property
+    def received(self) -> int:
+        """How many characters of text have been received."""
+        if self._tally is not None:
+            return self._tally.length
+        return sum(map(len, self.chunks))
+
+    def has_text(self) -> bool:
+        """Whether any text has reached the caller (a retry would repeat it)."""
+        return bool(self.chunks) if self._tally is None else self._tally.length > 0
 
     @property
     def elapsed(self) -> float:
@@ -47,10 +99,13 @@ class ReplyState:
         if type(event) is FinalResponse:
             self.final_message = event.message
             text = self.text
-            if event.message != text:
+            same = (
+                event.message == text if self._tally is None else self._tally.matches(event.message)
+            )
+            if not same:
                 message = (
                     f"final-response ({len(event.message)} characters) differs from the "
-                    f"{len(text)} characters of text-chunk events received"
+                    f"{self.received} characters of text-chunk events received"
                 )
                 if self.raise_on_mismatch:
                     raise StreamIntegrityError(
@@ -67,6 +122,6 @@ class ReplyState:
     def incomplete(self) -> IncompleteStreamError:
         """The error for a body that ended before stream-end."""
         return IncompleteStreamError(
-            f"the reply ended before stream-end after {sum(map(len, self.chunks))} characters",
+            f"the reply ended before stream-end after {self.received} characters",
             partial_text=self.text,
         )

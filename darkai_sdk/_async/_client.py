@@ -95,12 +95,17 @@ class AsyncDarkAI:
         model: str | None = None,
         *,
         extra_body: Mapping[str, Any] | None = None,
+        keep_text: bool = True,
     ) -> AsyncStream:
         """Stream a reply to ``messages`` (a list of role/content dicts, or a string).
 
         Arguments are checked now; the request is sent when iteration starts.
+        ``extra_body`` is merged into the JSON body. ``keep_text=False`` keeps no
+        copy of the text (flat memory for huge replies; ``text`` and errors'
+        ``partial_text`` are then empty).
         """
-        return AsyncStream(self, self._options.build(messages, model, extra_body))
+        request = self._options.build(messages, model, extra_body)
+        return AsyncStream(self, request, keep_text=keep_text)
 
     async def complete(
         self,

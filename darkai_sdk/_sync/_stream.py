@@ -29,16 +29,18 @@ class Stream:
     received so far and ``final_message`` the server's ``final-response``.
     """
 
-    def __init__(self, client: DarkAI, request: Request) -> None:
+    def __init__(self, client: DarkAI, request: Request, *, keep_text: bool = True) -> None:
         self.model = request.model
-        self._state = ReplyState(raise_on_mismatch=client.on_mismatch == "raise")
+        self._state = ReplyState(
+            raise_on_mismatch=client.on_mismatch == "raise", keep_text=keep_text
+        )
         # The iterator holds the client and the state, never the stream: no reference
         # cycle, so dropping the stream finalizes the iterator (and the connection) at once.
         self._iterator = _iterate(client, request, self._state)
 
     @property
     def text(self) -> str:
-        """All text received so far."""
+        """All text received so far ("" if the stream was made with ``keep_text=False``)."""
         return self._state.text
 
     @property
@@ -65,6 +67,22 @@ class Stream:
             pass
         return self._state.text
 
+    def display(self) -> str:
+        """Show the reply as it arrives and return its whole text.
+
+        In IPython/Jupyter it is Markdown updated in place; elsewhere plain text
+        printed to stdout. Needs ``darkai-sdk[notebook]`` for the live Markdown.
+        """
+        from ..notebook import live_display
+
+        view = live_display()
+        try:
+            for chunk in self._iterator:
+                view.append(chunk)
+        finally:
+            view.close()
+        return self._state.text
+
     def close(self) -> None:
         """Stop reading and release the connection; safe to call twice."""
         self._iterator.close()
@@ -83,14 +101,14 @@ class Stream:
     def __repr__(self) -> str:
         state = "done" if self._state.done else "open"
         return "<{} model={!r} {} chars={}>".format(
-            type(self).__name__, self.model, state, sum(map(len, self._state.chunks))
+            type(self).__name__, self.model, state, self._state.received
         )
 
 
 def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerator:
     """Send ``request`` (retrying while no text has arrived) and yield its text chunks."""
     policy = client.retry_policy
-    chunks = state.chunks
+    append = state.append
     handle = state.handle
     attempt = 0
     while True:
@@ -102,7 +120,7 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
                 # An empty read marks the end of the body: flush the decoder.
                 for item in decoder.feed(data) if data else decoder.close():
                     if isinstance(item, str):
-                        chunks.append(item)
+                        append(item)
                         yield item
                     elif handle(item):
                         _finish(response, state, decoder.skipped)
@@ -112,7 +130,7 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
             if not exc.partial_text:
                 exc.partial_text = state.text
             # Once text has reached the caller a retry would repeat it: report instead.
-            if chunks or not policy.should_retry(exc, attempt):
+            if state.has_text() or not policy.should_retry(exc, attempt):
                 raise
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
@@ -132,8 +150,8 @@ def _finish(response: SyncResponse, state: ReplyState, skipped: int) -> None:
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
     logger.debug(
-        "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
-        sum(map(len, state.chunks)),
+        "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+        state.received,
         len(state.chunks),
         skipped,
         state.elapsed,

@@ -124,9 +124,10 @@ class _BodyWriter:
                 # A sync flush per write makes each write decompressible on arrival.
                 piece = self._gzip.compress(piece) + self._gzip.flush(zlib.Z_SYNC_FLUSH)
             await self._response.write(piece)
-            if self._write_size is not None:
-                # Give the bytes time to leave as their own segment and read.
-                await asyncio.sleep(0.001)
+            # write() only yields when the socket buffer is full; yield anyway so a
+            # client on the same loop reads as we go. With write_size, wait a
+            # little so each piece leaves as its own segment and read.
+            await asyncio.sleep(0.001 if self._write_size is not None else 0)
 
     async def finish(self) -> None:
         await self.flush()

@@ -366,3 +366,25 @@ async def _pause() -> None:
     from darkai_sdk._transports._aiohttp import sleep
 
     await sleep(0.02)
+
+
+async def test_keep_text_false_streams_everything_but_keeps_no_copy(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=3))
+    received = []
+    async with client.stream("hi", keep_text=False) as stream:
+        async for chunk in stream:
+            received.append(chunk)
+    assert "".join(received) == TEXT
+    assert stream.text == ""
+    assert stream.done and stream.final_message == TEXT
+
+
+async def test_keep_text_false_still_detects_a_final_response_mismatch(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, final_response=TEXT[:-1] + "!"))
+    with pytest.warns(StreamIntegrityWarning):
+        async with client.stream("hi", keep_text=False) as stream:
+            await stream.until_done()

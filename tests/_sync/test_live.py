@@ -368,3 +368,25 @@ def _pause() -> None:
     from darkai_sdk._transports._requests import sleep
 
     sleep(0.02)
+
+
+def test_keep_text_false_streams_everything_but_keeps_no_copy(
+    client: DarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=3))
+    received = []
+    with client.stream("hi", keep_text=False) as stream:
+        for chunk in stream:
+            received.append(chunk)
+    assert "".join(received) == TEXT
+    assert stream.text == ""
+    assert stream.done and stream.final_message == TEXT
+
+
+def test_keep_text_false_still_detects_a_final_response_mismatch(
+    client: DarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, final_response=TEXT[:-1] + "!"))
+    with pytest.warns(StreamIntegrityWarning):
+        with client.stream("hi", keep_text=False) as stream:
+            stream.until_done()
