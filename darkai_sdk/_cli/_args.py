@@ -1,0 +1,205 @@
+"""The command line: ``darkai [options] PROMPT``, ``darkai chat``, ``models`` and ``serve``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from .._version import __version__
+from ._exit import exit_code_table
+
+__all__ = ["COMMANDS", "LOCAL_DELAY", "parse_args"]
+
+#: Commands are recognised only as the first argument; anything else is a prompt.
+COMMANDS = ("chat", "models", "serve")
+
+#: Seconds between two chunks of the built-in server, so streaming is visible.
+LOCAL_DELAY = 0.04
+
+_OVERVIEW = """\
+Stream replies from the DarkAI chat API.
+
+commands (the command comes first):
+  darkai [options] PROMPT ...   stream the reply to PROMPT to stdout
+                                (PROMPT "-", or none with stdin piped: read stdin)
+  darkai chat [options]         a conversation; /help inside lists its commands
+  darkai models [--json]        list the models and aliases, marking the default
+  darkai serve [--host HOST] [--port N]
+                                run the built-in local DarkAI server until Ctrl-C
+"""
+
+_EXAMPLES = """\
+examples:
+  darkai --local "hello"                  try it on the built-in server, no network
+  darkai -m gpt-4o "why is the sky blue?"
+  git diff | darkai --system "Review this diff."
+  darkai --json "hi" | jq -r 'select(.type == "text").text'
+
+environment:
+  DARKAI_BASE_URL   the endpoint when --base-url is not given
+  DARKAI_LOG        debug, info or warning: the SDK's log on stderr
+"""
+
+
+def _exit_code_table() -> str:
+    return f"exit codes:\n{exit_code_table()}\n"
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _non_negative_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
+    return value
+
+
+def _add_reply_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
+    )
+    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the chat endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
+    )
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="start the built-in local server and talk to it over HTTP (a demo; no network)",
+    )
+    parser.add_argument("--proxy", metavar="URL", help="send requests through this HTTP proxy")
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_float,
+        help="give up when a request takes longer than this in all (default: 600)",
+    )
+    parser.add_argument(
+        "--max-retries",
+        metavar="N",
+        type=_non_negative_int,
+        default=2,
+        help="retries of a request that fails before any text arrives (default: 2)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a final-response that differs from the streamed text is an error (exit 6), "
+        "not a warning",
+    )
+    _add_output_options(parser)
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help='one JSON object per line: {"type": "text"|"done"|"error", ...}',
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"
+    )
+
+
+def _prompt_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai",
+        usage="darkai [options] PROMPT ...\n       darkai {chat,models,serve} [options]",
+        description=_OVERVIEW,
+        epilog=_EXAMPLES + "\n" + _exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "prompt",
+        nargs="*",
+        metavar="PROMPT",
+        help='the prompt (words are joined with spaces); "-" reads it from stdin',
+    )
+    _add_reply_options(parser)
+    parser.add_argument("--version", action="version", version=f"darkai {__version__}")
+    parser.set_defaults(command="ask")
+    return parser
+
+
+def _chat_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai chat",
+        description="A conversation with DarkAI: every turn sends the whole conversation. "
+        "Type /help for the commands, Ctrl-D or /exit to leave. Input may be piped.",
+        epilog=_exit_code_table(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_reply_options(parser)
+    parser.set_defaults(command="chat")
+    return parser
+
+
+def _models_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai models", description="List the models and aliases, marking the default."
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.set_defaults(command="models", debug=False)
+    return parser
+
+
+def _serve_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai serve",
+        description="Run the built-in DarkAI server (the test server of darkai_sdk.testing) "
+        "in the foreground and print its URL; Ctrl-C stops it. It echoes every prompt.",
+        epilog="then, elsewhere: darkai --base-url URL 'hello'",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=0, help="port to bind (default: 0, a free port)"
+    )
+    parser.add_argument(
+        "--delay",
+        metavar="SECONDS",
+        type=_non_negative_float,
+        default=LOCAL_DELAY,
+        help=f"pause between two chunks, to make streaming visible (default: {LOCAL_DELAY})",
+    )
+    parser.add_argument("--debug", action="store_true", help="tracebacks on stderr")
+    parser.set_defaults(command="serve")
+    return parser
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
+    if argv and argv[0] in COMMANDS:
+        parser = {"chat": _chat_parser, "models": _models_parser, "serve": _serve_parser}[argv[0]]()
+        return parser.parse_args(argv[1:])
+    return _prompt_parser().parse_args(argv)
