@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ._exceptions import ProtocolError
-from ._sse import DEFAULT_MAX_LINE_SIZE, ServerSentEvent, SSEDecoder
+from ._sse import DEFAULT_MAX_LINE_SIZE, Dispatched, SSEDecoder
 
 __all__ = ["Event", "EventDecoder", "FinalResponse", "ServerError", "StreamEnd"]
 
@@ -40,14 +40,19 @@ class ServerError:
 #: A plain ``str`` is a text chunk: no wrapper object, because chunks are most events.
 Event: TypeAlias = str | FinalResponse | StreamEnd | ServerError
 
-# The common event exactly as json.dumps writes it, cut around the text. Splitting
-# a feed on _SEP leaves, between two matches, just the text of one event.
+# The common event exactly as json.dumps writes it, cut around the text: between
+# two matches of _SEP in a feed lies just the text of one event.
 _OPEN = b'data: {"event": "text-chunk", "data": {"text": "'
 _CLOSE = b'"}}\n\n'
 _SEP = _CLOSE + _OPEN
-# Raw control characters are invalid in JSON strings; a feed holding one (other
-# than LF) skips the fast path, so json.loads reports it.
+_QUOTES_PER_SEP = _SEP.count(b'"')
+# Raw control characters are invalid in JSON strings: json.loads must see them.
 _CONTROL = bytes(c for c in range(0x20) if c != 0x0A)
+
+_MAX_SLICE = 1 << 20
+# An unfinished common line at the end of a feed up to this size waits for the next
+# feed, which then starts with it: no feed boundary cuts into the fast path.
+_MAX_CARRY = 4096
 
 # json.decoder.scanstring is not in typeshed; it is the C string scanner json uses.
 _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
@@ -73,11 +78,12 @@ class EventDecoder:
     error. ``feed()`` after ``close()`` is a RuntimeError.
     """
 
-    __slots__ = ("_sse", "skipped")
+    __slots__ = ("_carry", "_sse", "skipped")
 
     def __init__(self, *, max_line_size: int = DEFAULT_MAX_LINE_SIZE) -> None:
         self.skipped = 0
         self._sse = SSEDecoder(max_line_size=max_line_size)
+        self._carry = b""  # the start of an unfinished line: see _MAX_CARRY
 
     def feed(self, data: bytes) -> list[Event]:
         """Decode the next bytes of the stream; return the events they complete."""
@@ -86,53 +92,107 @@ class EventDecoder:
         out: list[Event] = []
         try:
             data = sse._normalize(data)
-            # A feed longer than the line cap goes the general way, which checks the cap.
-            pieces = data.split(_SEP) if len(data) <= sse.max_line_size else [data]
-            if len(pieces) > 2 and len(data.translate(None, _CONTROL)) != len(data):
-                pieces = [data]
-            if len(pieces) == 1:
-                self._general(data, out)
-                return out
-            # The first piece may continue a line or a UTF-8 sequence from the last
-            # feed, and the last may be cut anywhere: both take the general way.
-            last = pieces.pop()
-            self._general(pieces[0] + _CLOSE, out)
-            del pieces[0]
-            # Each piece left is the text of `data: {"event": "text-chunk", ...}`
-            # followed by a blank line, and the decoder is between events. The
-            # fast path takes the text when it is plainly a JSON string's content;
-            # any doubt sends the piece the general way. Inlined: this loop is hot.
-            append = out.append
-            for piece in pieces:
-                if 10 not in piece:  # one line
-                    if 92 not in piece:  # no backslash: no escapes
-                        if 34 not in piece:  # no quote: the string ends where the line does
-                            try:
-                                text = piece.decode()
-                            except UnicodeDecodeError:
-                                pass  # the general way reports it
-                            else:
-                                if text:
-                                    append(text)
-                                continue
-                    else:
-                        try:
-                            text = piece.decode()
-                            chunk, end = _scanstring(text + '"', 0)
-                        except ValueError:
-                            pass  # bad UTF-8 or a bad escape: the general way reports it
-                        else:
-                            if end == len(text) + 1:  # the string ends where the line does
-                                if chunk:
-                                    append(chunk)
-                                continue
-                self._general(_OPEN + piece + _CLOSE, out)
-            self._general(_OPEN + last, out)
+            # The fast path takes bytes no longer than the line cap, so that no line
+            # in them can be longer; and a bounded size bounds its temporary copies.
+            step = min(sse.max_line_size, _MAX_SLICE)
+            if len(data) <= step:
+                self._feed(data, out)
+            else:
+                for start in range(0, len(data), step):
+                    self._feed(data[start : start + step], out)
         except ProtocolError as exc:
-            sse._fail(exc)
+            self._fail(exc)
             if not out:
                 raise
         return out
+
+    def _feed(self, data: bytes, out: list[Event]) -> None:
+        """Decode LF-only bytes no longer than the line cap, after any carried ones."""
+        sse = self._sse
+        if self._carry:
+            carry, self._carry = self._carry, b""
+            if len(carry) + len(data) <= sse.max_line_size:
+                data = carry + data
+            else:  # a small cap: the fast path must not see more than the cap
+                self._general(carry, out)
+        # Common events come in a run: `data: {"event": "text-chunk", ...{"text": "`
+        # after a blank line (the _OPEN that ends each _SEP), text, and _CLOSE. Find
+        # where the run starts: at once, when the decoder is between events and the
+        # bytes start with _OPEN; else after the first _SEP, the bytes before it
+        # going the general way (they may end a line begun in the last feed).
+        if data.startswith(_OPEN) and sse._between_events():
+            sse._at_start = False  # a BOM can no longer come: the stream has begun
+            start = len(_OPEN)
+        else:
+            first = data.find(_SEP)
+            if first < 0:
+                self._general(data, out)
+                return
+            self._general(data[:first] + _CLOSE, out)
+            start = first + len(_SEP)
+        end = data.rfind(_SEP, start)
+        if end >= 0:
+            self._texts(data[start:end], out)
+            start = end + len(_SEP)
+        rest = data[start - len(_OPEN) :]  # the last common line, and what follows
+        if 10 in rest or len(rest) > _MAX_CARRY:
+            self._general(rest, out)
+        else:
+            self._carry = rest  # an unfinished line: no event to give yet
+
+    def _texts(self, region: bytes, out: list[Event]) -> None:
+        """Decode texts joined by _SEP, exactly as the general way would.
+
+        Any doubt about a text sends its event the general way.
+        """
+        # Joined as the strings of one JSON array, all texts are decoded by one call
+        # of json's C scanner. When no text holds a quote that is exact: each text
+        # is one element, or json.loads fails (a backslash before a delimiter leaves
+        # a string unterminated; controls, LFs and bad escapes are errors) and the
+        # way below reports the error in stream order.
+        body = region.replace(_SEP, b'","')
+        seps = (len(region) - len(body)) // (len(_SEP) - 3)
+        if region.count(34) == _QUOTES_PER_SEP * seps:
+            try:
+                texts = json.loads('["' + body.decode() + '"]')
+            except ValueError:
+                pass
+            else:
+                if "" in texts:  # rare: test first, as filtering costs more
+                    texts = [text for text in texts if text]
+                out += texts
+                return
+        pieces = region.split(_SEP)
+        if len(region.translate(None, _CONTROL)) != len(region):
+            for piece in pieces:
+                self._general(_OPEN + piece + _CLOSE, out)
+            return
+        # Text by text, inlined: this loop is hot when texts hold quotes.
+        append = out.append
+        for piece in pieces:
+            if 10 not in piece:  # one line
+                if 92 not in piece:  # no backslash: no escapes
+                    if 34 not in piece:  # no quote: the string ends where the line does
+                        try:
+                            text = piece.decode()
+                        except UnicodeDecodeError:
+                            pass  # the general way reports it
+                        else:
+                            if text:
+                                append(text)
+                            continue
+                else:
+                    try:
+                        text = piece.decode()
+                        chunk, end = _scanstring(text + '"', 0)
+                    except ValueError:
+                        pass  # bad UTF-8 or a bad escape: the general way reports it
+                    else:
+                        if end == len(text) + 1:  # the string ends where the line does
+                            if chunk:
+                                append(chunk)
+                            continue
+            self._general(_OPEN + piece + _CLOSE, out)
 
     def close(self) -> list[Event]:
         """End the input: decode a last unterminated line and a pending event."""
@@ -144,7 +204,10 @@ class EventDecoder:
         sse._closed = True
         out: list[Event] = []
         try:
-            events: list[ServerSentEvent] = []
+            if self._carry:
+                carry, self._carry = self._carry, b""
+                self._general(carry, out)
+            events: list[Dispatched] = []
             error: ProtocolError | None
             text, error = sse._decode(b"", final=True)
             try:
@@ -157,15 +220,19 @@ class EventDecoder:
             if error is not None:
                 raise error
         except ProtocolError as exc:
-            sse._fail(exc)
+            self._fail(exc)
             if not out:
                 raise
         return out
 
+    def _fail(self, error: ProtocolError) -> None:
+        self._carry = b""
+        self._sse._fail(error)
+
     def _general(self, data: bytes, out: list[Event]) -> None:
         """Decode normalized bytes through the SSE decoder and convert its events."""
         sse = self._sse
-        events: list[ServerSentEvent] = []
+        events: list[Dispatched] = []
         error: ProtocolError | None
         text, error = sse._decode(data, final=False)
         try:
@@ -178,13 +245,15 @@ class EventDecoder:
         if error is not None:
             raise error
 
-    def _convert_all(self, events: list[ServerSentEvent], out: list[Event]) -> None:
-        for event in events:
-            self._convert(event, out)
+    def _convert_all(self, events: list[Dispatched], out: list[Event]) -> None:
+        for sse_name, raw, _, _ in events:
+            self._convert(sse_name, raw, out)
 
-    def _convert(self, event: ServerSentEvent, out: list[Event]) -> None:
-        """Append the DarkAI event one server-sent event carries, or count it skipped."""
-        raw = event.data
+    def _convert(self, sse_name: str, raw: str, out: list[Event]) -> None:
+        """Append the DarkAI event one server-sent event carries, or count it skipped.
+
+        ``sse_name`` is the event's ``event:`` field, ``raw`` its data.
+        """
         try:
             obj = json.loads(raw)
         except (ValueError, RecursionError) as exc:
@@ -193,8 +262,8 @@ class EventDecoder:
             raise _bad_payload("not a JSON object", raw)
         if "event" in obj:
             name = obj["event"]
-        elif event.event != "message":
-            name = event.event
+        elif sse_name != "message":
+            name = sse_name
         else:
             raise _bad_payload('no "event" name', raw)
         if not isinstance(name, str):

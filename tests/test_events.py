@@ -1,0 +1,799 @@
+"""EventDecoder: DarkAI events from event-stream bytes, fast for the common form, never lossy."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from darkai_sdk._events import Event, EventDecoder, FinalResponse, ServerError, StreamEnd
+from darkai_sdk._exceptions import ProtocolError
+from darkai_sdk._sse import DEFAULT_MAX_LINE_SIZE, ServerSentEvent, SSEDecoder
+
+pytestmark = pytest.mark.timeout(60)
+
+OPEN = b'data: {"event": "text-chunk", "data": {"text": "'
+CLOSE = b'"}}\n\n'
+
+
+def sse(payload: object, *, ensure_ascii: bool = False) -> bytes:
+    """One event whose data is ``payload`` as json.dumps writes it."""
+    return b"data: " + json.dumps(payload, ensure_ascii=ensure_ascii).encode() + b"\n\n"
+
+
+def chunk(text: str, *, ensure_ascii: bool = False) -> bytes:
+    return sse({"event": "text-chunk", "data": {"text": text}}, ensure_ascii=ensure_ascii)
+
+
+def final(message: str) -> bytes:
+    return sse({"event": "final-response", "data": {"message": message}})
+
+
+END = sse({"event": "stream-end"})
+# Text chunks on both sides put an event in the middle of a feed, where the fast
+# path runs; alone in its feed, an event takes the general way.
+PAD = chunk("p") * 3
+
+
+def decode(
+    pieces: bytes | Iterable[bytes], *, max_line_size: int = DEFAULT_MAX_LINE_SIZE
+) -> list[Event]:
+    """Feed every piece, then close; return all events (errors propagate)."""
+    if isinstance(pieces, bytes):
+        pieces = [pieces]
+    decoder = EventDecoder(max_line_size=max_line_size)
+    events: list[Event] = []
+    for piece in pieces:
+        events += decoder.feed(piece)
+    events += decoder.close()
+    return events
+
+
+def outcome(
+    pieces: Iterable[bytes], *, max_line_size: int = DEFAULT_MAX_LINE_SIZE
+) -> tuple[list[Event], bool, int]:
+    """Feed and close like a client: events received, whether an error ended it, skipped."""
+    decoder = EventDecoder(max_line_size=max_line_size)
+    events: list[Event] = []
+    try:
+        for piece in pieces:
+            events += decoder.feed(piece)
+        events += decoder.close()
+    except ProtocolError:
+        return events, True, decoder.skipped
+    return events, False, decoder.skipped
+
+
+def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
+    points = sorted({min(max(cut, 0), len(data)) for cut in cuts})
+    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)])]
+
+
+@pytest.fixture(params=["alone", "amid-text-chunks"])
+def where(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def run(body: bytes, where: str) -> list[Event]:
+    """Decode ``body`` alone, or between text chunks in one feed (then strip those)."""
+    if where == "alone":
+        return decode(body)
+    events = decode(PAD + body + PAD)
+    assert events[:3] == ["p"] * 3
+    assert events[-3:] == ["p"] * 3
+    return events[3:-3]
+
+
+def run_error(body: bytes, where: str) -> ProtocolError:
+    """Decode ``body`` expecting a ProtocolError; check the events before it arrive."""
+    decoder = EventDecoder()
+    if where == "alone":
+        with pytest.raises(ProtocolError) as info:
+            decoder.feed(body)
+            decoder.close()
+        return info.value
+    assert decoder.feed(PAD + body + PAD) == ["p"] * 3
+    with pytest.raises(ProtocolError) as info:
+        decoder.feed(b"")
+    return info.value
+
+
+# --- the four events --------------------------------------------------------------------------
+
+
+def test_text_chunk_becomes_a_plain_str(where: str) -> None:
+    assert run(chunk("Hel"), where) == ["Hel"]
+
+
+def test_final_response_becomes_final_response(where: str) -> None:
+    assert run(final("Hello"), where) == [FinalResponse("Hello")]
+
+
+def test_stream_end_becomes_stream_end(where: str) -> None:
+    assert run(END, where) == [StreamEnd()]
+
+
+def test_seed_example_stream_decodes_in_order() -> None:
+    body = chunk("Hel") + chunk("lo") + final("Hello") + END
+    assert decode(body) == ["Hel", "lo", FinalResponse("Hello"), StreamEnd()]
+
+
+def test_error_event_takes_its_message_from_data_message(where: str) -> None:
+    payload = {"event": "error", "data": {"message": "overloaded", "error": "other"}}
+    assert run(sse(payload), where) == [ServerError("overloaded", json.dumps(payload))]
+
+
+def test_error_event_takes_data_error_when_there_is_no_message() -> None:
+    payload = {"event": "error", "data": {"error": "quota"}}
+    assert decode(sse(payload)) == [ServerError("quota", json.dumps(payload))]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "error"},
+        {"event": "error", "data": "text"},
+        {"event": "error", "data": {"message": 5, "error": None}},
+        {"event": "error", "data": []},
+    ],
+)
+def test_error_event_without_a_string_message_carries_the_raw_payload(payload: object) -> None:
+    raw = json.dumps(payload)
+    assert decode(sse(payload)) == [ServerError(raw, raw)]
+
+
+def test_server_error_raw_is_the_whole_data_payload() -> None:
+    event = decode(b'data: {"event":"error","data":{"message":"m"}, "x": 1}\n\n')[0]
+    assert event == ServerError("m", '{"event":"error","data":{"message":"m"}, "x": 1}')
+
+
+def test_unknown_event_names_are_skipped_and_counted(where: str) -> None:
+    decoder = EventDecoder()
+    body = sse({"event": "ping"}) + sse({"event": "usage", "data": {"n": 1}})
+    if where == "alone":
+        assert decoder.feed(body) + decoder.close() == []
+    else:
+        assert decoder.feed(PAD + body + PAD) + decoder.close() == ["p"] * 6
+    assert decoder.skipped == 2
+
+
+def test_empty_text_chunks_are_left_out(where: str) -> None:
+    assert run(chunk("") + chunk("x") + chunk(""), where) == ["x"]
+
+
+def test_extra_keys_are_ignored() -> None:
+    body = sse({"event": "text-chunk", "data": {"text": "a", "n": 1}, "id": 3})
+    assert decode(body) == ["a"]
+
+
+def test_duplicate_keys_take_the_last_value_as_json_does() -> None:
+    body = b'data: {"event": "text-chunk", "data": {"text": "a", "text": "b"}}\n\n'
+    assert decode(PAD + body + PAD)[3:-3] == ["b"]
+
+
+def test_sse_event_field_names_the_event_when_the_json_has_none() -> None:
+    body = b"event: stream-end\ndata: {}\n\n"
+    body += b'event: text-chunk\ndata: {"data": {"text": "t"}}\n\n'
+    assert decode(body) == [StreamEnd(), "t"]
+
+
+def test_json_event_key_wins_over_the_sse_event_field() -> None:
+    body = b'event: stream-end\ndata: {"event": "text-chunk", "data": {"text": "t"}}\n\n'
+    assert decode(body) == ["t"]
+
+
+def test_other_spacing_and_key_order_decode_the_same(where: str) -> None:
+    body = (
+        b'data:{"event":"text-chunk","data":{"text":"a"}}\n\n'
+        b'data: {"data": {"text": "b"}, "event": "text-chunk"}\n\n'
+        b'data:  { "event" : "text-chunk" , "data" : { "text" : "c" } }\n\n'
+    )
+    assert run(body, where) == ["a", "b", "c"]
+
+
+def test_multi_line_data_is_one_json_payload(where: str) -> None:
+    body = b'data: {"event": "text-chunk",\ndata:  "data": {"text": "ab"}}\n\n'
+    assert run(body, where) == ["ab"]
+
+
+def test_comments_ids_and_retry_fields_around_events_change_nothing(where: str) -> None:
+    body = b": ping\nid: 4\nretry: 100\n" + chunk("x") + b": bye\n\n"
+    assert run(body, where) == ["x"]
+
+
+# --- text decoding: the fast path must equal json.loads -----------------------------------------
+
+
+TRICKY_TEXTS = [
+    "plain words",
+    "é中😀 mixed",
+    'say "hi"',
+    "back\\slash",
+    "ends with backslash\\",
+    "\\",
+    '\\"',
+    "line\nbreak\r\n",
+    "tab\there",
+    "\x00\x01\x1f\x7f",
+    "\u2028\u2029\x85",
+    "/slash/",
+    "😀" * 10,
+    '"}}\n\ndata: {"event": "text-chunk", "data": {"text": "',
+]
+
+
+@pytest.mark.parametrize("ensure_ascii", [False, True], ids=["raw-utf8", "ascii-escapes"])
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_text_is_decoded_exactly(text: str, ensure_ascii: bool, where: str) -> None:
+    assert run(chunk(text, ensure_ascii=ensure_ascii), where) == [text]
+
+
+def test_lone_surrogate_escape_is_kept_as_json_keeps_it(where: str) -> None:
+    assert run(chunk("a\ud800b", ensure_ascii=True), where) == ["a\ud800b"]
+
+
+def test_many_tricky_texts_in_one_feed_decode_exactly() -> None:
+    texts = TRICKY_TEXTS * 3
+    body = b"".join(chunk(text) for text in texts) + END
+    assert decode(body) == [*texts, StreamEnd()]
+
+
+def test_surrogate_pair_escape_decodes_to_one_character() -> None:
+    assert decode(PAD + OPEN + b"\\ud83d\\ude00" + CLOSE + PAD)[3:-3] == ["😀"]
+
+
+def test_uppercase_and_slash_escapes_decode_as_json_does() -> None:
+    assert decode(PAD + OPEN + b"\\u00E9\\/\\b\\f" + CLOSE + PAD)[3:-3] == ["é/\b\f"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"\\x41", b"\\u12", b"\\u12g4", b"\\", b"\\q", b"a\tb", b"a\x00b", b"a\x1fb"],
+    ids=["hex-escape", "short-u", "bad-hex", "trailing-backslash", "unknown", "tab", "nul", "us"],
+)
+def test_invalid_json_string_raises_protocol_error(bad: bytes, where: str) -> None:
+    error = run_error(OPEN + bad + CLOSE, where)
+    assert error.line is not None
+    assert error.line.startswith('{"event": "text-chunk"')
+
+
+def test_unescaped_quote_making_valid_json_is_decoded_as_json_does(where: str) -> None:
+    body = OPEN + b'a", "x": "y' + CLOSE
+    assert run(body, where) == ["a"]
+
+
+@pytest.mark.parametrize(
+    "fragment", [b'a"b', b'a","b', b'a", "b', rb'a\","b', b'","'], ids=["1", "2", "3", "4", "5"]
+)
+def test_unescaped_quote_making_invalid_json_raises(fragment: bytes, where: str) -> None:
+    # '","' would split one text into two elements of a JSON array: not here.
+    run_error(OPEN + fragment + CLOSE, where)
+
+
+@pytest.mark.parametrize("fragment", [rb"a\\", rb"\\", rb"a\\\\"])
+def test_texts_ending_in_an_escaped_backslash_decode_exactly(fragment: bytes, where: str) -> None:
+    text = json.loads(b'"' + fragment + b'"')
+    assert run(OPEN + fragment + CLOSE + OPEN + fragment + CLOSE, where) == [text, text]
+
+
+@pytest.mark.parametrize("fragment", [b"a\\", b"\\\\\\"], ids=["one", "three"])
+def test_texts_ending_in_an_odd_backslash_run_raise(fragment: bytes, where: str) -> None:
+    # The last backslash escapes the closing quote: the string runs past the line.
+    run_error(OPEN + fragment + CLOSE + OPEN + b"x" + CLOSE, where)
+
+
+def test_raw_newline_inside_a_text_splits_the_line(where: str) -> None:
+    # "b..." becomes an unknown field; the event's data is not JSON.
+    run_error(OPEN + b"a\nb" + CLOSE, where)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [b"\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe4\xb8"],
+    ids=["ff", "surrogate", "overlong", "cut"],
+)
+def test_invalid_utf8_inside_a_text_raises_after_earlier_events(bad: bytes, where: str) -> None:
+    error = run_error(OPEN + b"a" + bad + b"b" + CLOSE, where)
+    assert "UTF-8" in str(error)
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"], ids=["CRLF", "CR"])
+def test_crlf_and_cr_streams_decode_like_lf_streams(ending: str) -> None:
+    body = PAD + chunk('é"\\') + final("x") + END
+    assert decode(body.replace(b"\n", ending.encode())) == decode(body)
+
+
+def test_crlf_split_between_feeds_inside_the_fast_region() -> None:
+    body = (PAD * 10).replace(b"\n", b"\r\n")
+    cut = body.index(b"\r\n", len(body) // 2) + 1
+    assert decode([body[:cut], body[cut:]]) == ["p"] * 30
+
+
+def test_leading_bom_is_stripped_before_text_chunks() -> None:
+    assert decode("\ufeff".encode() + PAD + END) == ["p", "p", "p", StreamEnd()]
+
+
+def test_text_chunk_split_across_feeds_anywhere() -> None:
+    body = PAD + chunk('é中😀 \\ "q"') + PAD
+    expected = ["p"] * 3 + ['é中😀 \\ "q"'] + ["p"] * 3
+    for cut in range(len(body) + 1):
+        assert decode([body[:cut], body[cut:]]) == expected, cut
+
+
+def test_fast_path_skips_the_general_decoder_for_plain_and_escaped_texts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = 0
+    general = EventDecoder._general
+
+    def counting(self: EventDecoder, data: bytes, out: list[Event]) -> None:
+        nonlocal calls
+        calls += 1
+        general(self, data, out)
+
+    monkeypatch.setattr(EventDecoder, "_general", counting)
+    texts = [f"word {i} é中😀" for i in range(500)] + ['with "quotes" \\ and \n'] * 10
+    for ensure_ascii in (False, True):
+        calls = 0
+        body = b"".join(chunk(text, ensure_ascii=ensure_ascii) for text in texts)
+        assert decode(body) == texts
+        assert calls <= 3  # the first event, the last one, and close()
+
+
+def test_feed_longer_than_the_cap_decodes_like_small_feeds() -> None:
+    body = b"".join(chunk(f"t{i} é") for i in range(300)) + final("f") + END
+    assert decode(body, max_line_size=200) == decode(split_at(body, range(0, len(body), 97)))
+
+
+def test_feed_of_several_mebibytes_decodes_like_small_feeds() -> None:
+    texts = [f"t{i} é中😀" for i in range(30_000)] + [f'"q{i}" \\' for i in range(30_000)]
+    body = b"".join(map(chunk, texts)) + END
+    assert len(body) > 3 << 20
+    assert decode(body) == [*texts, StreamEnd()]
+    assert decode(split_at(body, range(0, len(body), 65536))) == [*texts, StreamEnd()]
+
+
+def test_text_line_over_the_cap_raises_even_in_the_fast_region() -> None:
+    body = PAD + chunk("x" * 100) + PAD
+    with pytest.raises(ProtocolError, match="longer than"):
+        decode(body, max_line_size=120)
+    assert decode(body, max_line_size=200)[3] == "x" * 100
+
+
+# --- malformed payloads -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"{", b"not json", b"", b"{'event': 'x'}", b"NaN x", b'{"event": "text-chunk"} x'],
+    ids=["truncated", "words", "empty", "single-quotes", "junk", "trailing-data"],
+)
+def test_payload_that_is_not_json_raises_protocol_error(data: bytes, where: str) -> None:
+    error = run_error(b"data: " + data + b"\n\n", where)
+    assert "not JSON" in str(error)
+    assert error.line == data.decode()
+
+
+@pytest.mark.parametrize("data", [b"[1]", b'"text-chunk"', b"3", b"null", b"true"])
+def test_payload_that_is_not_an_object_raises_protocol_error(data: bytes, where: str) -> None:
+    error = run_error(b"data: " + data + b"\n\n", where)
+    assert "not a JSON object" in str(error)
+
+
+def test_payload_without_an_event_name_raises_protocol_error(where: str) -> None:
+    error = run_error(sse({"data": {"text": "a"}}), where)
+    assert 'no "event"' in str(error)
+
+
+@pytest.mark.parametrize("name", [1, None, ["text-chunk"], {"a": 1}])
+def test_event_name_that_is_not_a_string_raises_protocol_error(name: object) -> None:
+    with pytest.raises(ProtocolError, match="not a string"):
+        decode(sse({"event": name, "data": {"text": "a"}}))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"event": "text-chunk"},
+        {"event": "text-chunk", "data": "a"},
+        {"event": "text-chunk", "data": {}},
+        {"event": "text-chunk", "data": {"text": 5}},
+        {"event": "text-chunk", "data": {"text": None}},
+        {"event": "text-chunk", "data": {"text": ["a"]}},
+        {"event": "final-response", "data": {}},
+        {"event": "final-response", "data": {"message": 1}},
+        {"event": "final-response", "data": None},
+    ],
+)
+def test_data_of_the_wrong_type_raises_protocol_error(payload: dict[str, Any], where: str) -> None:
+    error = run_error(sse(payload), where)
+    assert error.line == json.dumps(payload)
+
+
+def test_long_bad_payload_is_shortened_in_the_message_and_kept_in_line() -> None:
+    payload = "x" * 5000
+    with pytest.raises(ProtocolError) as info:
+        decode(b"data: " + payload.encode() + b"\n\n")
+    assert len(str(info.value)) < 300
+    assert info.value.line == payload[:1000]
+
+
+def test_deeply_nested_payload_raises_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="not JSON"):
+        decode(b"data: " + b"[" * 100_000 + b"\n\n")
+
+
+def test_integer_too_long_for_python_raises_protocol_error() -> None:
+    with pytest.raises(ProtocolError, match="not JSON"):
+        decode(b'data: {"event": "x", "n": ' + b"9" * 5000 + b"}\n\n")
+
+
+# --- no event is lost to an error --------------------------------------------------------------
+
+
+def test_events_before_malformed_payload_are_returned_then_error_raised() -> None:
+    decoder = EventDecoder()
+    body = chunk("a") * 5 + b"data: {bad\n\n" + chunk("b") * 5
+    assert decoder.feed(body) == ["a"] * 5
+    with pytest.raises(ProtocolError) as info:
+        decoder.feed(chunk("c"))
+    assert info.value.line == "{bad"
+
+
+def test_deferred_error_is_raised_by_close() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(chunk("a") + b"data: [\n\n") == ["a"]
+    with pytest.raises(ProtocolError):
+        decoder.close()
+
+
+def test_error_is_raised_at_once_when_no_event_came_before_it() -> None:
+    decoder = EventDecoder()
+    with pytest.raises(ProtocolError):
+        decoder.feed(b"data: [\n\n" + chunk("a") * 5)
+
+
+def test_failed_decoder_keeps_raising_the_same_error() -> None:
+    decoder = EventDecoder()
+    decoder.feed(chunk("a") + b"data: nope\n\n")
+    with pytest.raises(ProtocolError) as first:
+        decoder.feed(b"")
+    with pytest.raises(ProtocolError) as second:
+        decoder.close()
+    assert first.value is second.value
+
+
+def test_events_before_a_line_over_the_cap_are_returned() -> None:
+    decoder = EventDecoder(max_line_size=100)
+    assert decoder.feed(chunk("a") + b"data: " + b"z" * 200) == ["a"]
+    with pytest.raises(ProtocolError, match="longer than"):
+        decoder.close()
+
+
+def test_unterminated_long_line_raises_as_soon_as_the_cap_is_crossed() -> None:
+    decoder = EventDecoder(max_line_size=1 << 20)
+    decoder.feed(OPEN)
+    with pytest.raises(ProtocolError):
+        for _ in range(17):
+            decoder.feed(b"x" * 65536)
+
+
+# --- nothing is held back ---------------------------------------------------------------------
+
+
+def test_each_event_is_returned_by_the_feed_that_completes_it() -> None:
+    decoder = EventDecoder()
+    for text in ["a", "b", "c"]:
+        assert decoder.feed(chunk(text)) == [text]
+    assert decoder.feed(final("abc")) == [FinalResponse("abc")]
+    assert decoder.feed(END) == [StreamEnd()]
+
+
+def test_event_is_returned_as_soon_as_its_blank_line_arrives() -> None:
+    decoder = EventDecoder()
+    body = chunk("a") + chunk("b")
+    assert decoder.feed(body[:-1]) == ["a"]
+    assert decoder.feed(body[-1:]) == ["b"]
+
+
+def test_unfinished_line_after_common_events_completes_in_the_next_feed() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(PAD + OPEN + "é".encode()[:1]) == ["p"] * 3
+    assert decoder.feed("é".encode()[1:] + b'xyz"}}\n') == []
+    assert decoder.feed(b"\n" + PAD) == ["éxyz", "p", "p", "p"]
+
+
+@pytest.mark.parametrize(
+    "pending",
+    [b"data: [1,\n", b"data: 1\n", b"data: [1", b"\xe4", b"\xe4\xb8"],
+    ids=["data-line", "data-line-2", "unfinished-line", "utf8-1", "utf8-2"],
+)
+def test_pending_bytes_before_common_events_are_not_skipped(pending: bytes) -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(chunk("a") + pending) == ["a"]
+    with pytest.raises(ProtocolError):
+        decoder.feed(chunk("b") + chunk("c") + chunk("d"))
+
+
+def test_pending_event_type_applies_to_the_next_event_only() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(b"event: stream-end\n") == []
+    assert decoder.feed(PAD) == ["p"] * 3  # the JSON name wins over the field
+    with pytest.raises(ProtocolError, match='no "event"'):
+        decoder.feed(b"data: {}\n\n")  # the field was spent on the first event
+
+
+def test_carried_line_and_next_feed_over_the_cap_are_checked() -> None:
+    decoder = EventDecoder(max_line_size=200)
+    assert decoder.feed(chunk("a") + OPEN + b"x" * 10) == ["a"]
+    # The line of the 150-character text has 201 characters.
+    assert decoder.feed(b'"}}\n\n' + chunk("y" * 150) + chunk("z") + chunk("w")) == ["x" * 10]
+    with pytest.raises(ProtocolError, match="longer than 200"):
+        decoder.close()
+
+
+# --- close() ----------------------------------------------------------------------------------
+
+
+def test_close_decodes_an_event_without_a_trailing_blank_line() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(chunk("a") + END.rstrip(b"\n")) == ["a"]
+    assert decoder.close() == [StreamEnd()]
+
+
+def test_close_does_not_invent_a_stream_end() -> None:
+    assert decode(chunk("a") + chunk("b")) == ["a", "b"]
+
+
+def test_close_raises_for_a_utf8_sequence_cut_off() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(chunk("a") + chunk("é")[:-6]) == ["a"]  # half of "é"
+    with pytest.raises(ProtocolError, match="UTF-8"):
+        decoder.close()
+
+
+def test_close_raises_for_a_truncated_payload() -> None:
+    decoder = EventDecoder()
+    decoder.feed(chunk("abc")[:-6])
+    with pytest.raises(ProtocolError, match="not JSON"):
+        decoder.close()
+
+
+def test_second_close_returns_nothing() -> None:
+    decoder = EventDecoder()
+    decoder.feed(END.rstrip())
+    assert decoder.close() == [StreamEnd()]
+    assert decoder.close() == []
+
+
+def test_feed_after_close_is_a_runtime_error() -> None:
+    decoder = EventDecoder()
+    decoder.close()
+    with pytest.raises(RuntimeError):
+        decoder.feed(chunk("a"))
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+def reference_event(event: ServerSentEvent) -> Event | None:
+    """The DarkAI rules written out plainly; None for a skipped event.
+
+    Raises ValueError (or RecursionError) for a payload the decoder must reject.
+    """
+    obj = json.loads(event.data)
+    if not isinstance(obj, dict):
+        raise ValueError("not an object")
+    if "event" in obj:
+        name = obj["event"]
+    elif event.event != "message":
+        name = event.event
+    else:
+        raise ValueError("no name")
+    if not isinstance(name, str):
+        raise ValueError("name not a string")
+    data = obj.get("data")
+    if name == "text-chunk":
+        if not isinstance(data, dict) or not isinstance(data.get("text"), str):
+            raise ValueError("bad text")
+        return str(data["text"])
+    if name == "final-response":
+        if not isinstance(data, dict) or not isinstance(data.get("message"), str):
+            raise ValueError("bad message")
+        return FinalResponse(data["message"])
+    if name == "stream-end":
+        return StreamEnd()
+    if name == "error":
+        for key in ("message", "error"):
+            if isinstance(data, dict) and isinstance(data.get(key), str):
+                return ServerError(data[key], event.data)
+        return ServerError(event.data, event.data)
+    return None
+
+
+def reference(stream: bytes, max_line_size: int) -> tuple[list[Event], bool, int]:
+    """SSEDecoder fed everything at once, then the rules above: the general way only."""
+    decoder = SSEDecoder(max_line_size=max_line_size)
+    sse_events: list[ServerSentEvent] = []
+    failed = False
+    try:
+        sse_events += decoder.feed(stream)
+        sse_events += decoder.close()
+    except ProtocolError:
+        failed = True
+    events: list[Event] = []
+    skipped = 0
+    for sse_event in sse_events:
+        try:
+            event = reference_event(sse_event)
+        except (ValueError, RecursionError):
+            return events, True, skipped
+        if event is None:
+            skipped += 1
+        elif event != "":
+            events.append(event)
+    return events, failed, skipped
+
+
+TEXT = st.text(
+    alphabet=st.sampled_from(
+        ["a", " ", "é", "中", "😀", '"', "\\", "\n", "\t", "\x00", "/", "\u2028", "\ud83d"]
+    ),
+    max_size=8,
+)
+# Pieces of JSON string contents, valid and not, that a server might send raw.
+VALID_PARTS = ["a", "é", "😀", "\\\\", '\\"', "\\u00e9", "\\ud83d", "\\ude00", "\\n", "\\/"]
+INVALID_PARTS = ['"', "\\", '","', "\\x", "\\u12", "\n", "\t", "\x00", '"}}', ",", ":", "}"]
+BAD_UTF8 = [b"\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\xe4\xb8"]
+FRAGMENT = st.lists(
+    st.sampled_from([part.encode() for part in VALID_PARTS + INVALID_PARTS] + BAD_UTF8), max_size=6
+).map(b"".join)
+
+
+@st.composite
+def common_chunks(draw: st.DrawFn) -> bytes:
+    """The common form, the one the fast path takes, with any text."""
+    text = draw(TEXT)
+    return chunk(text, ensure_ascii=draw(st.booleans()) or "\ud83d" in text)
+
+
+def odd_texts() -> st.SearchStrategy[bytes]:
+    """The common form around raw, possibly broken, string contents, amid common events."""
+    return FRAGMENT.map(lambda fragment: chunk("q") + OPEN + fragment + CLOSE + chunk("q"))
+
+
+VALID_BLOCKS = st.one_of(
+    common_chunks(),
+    st.sampled_from([final("fin"), END, sse({"event": "ping"}), sse({"event": "error"}), PAD]),
+    st.sampled_from(  # other layouts of valid events
+        [
+            b'data:{"event":"text-chunk","data":{"text":"c"}}\n\n',
+            b'data: {"event": "text-chunk",\ndata: "data": {"text": "m"}}\n\n',
+            b"event: stream-end\ndata: {}\n\n",
+            b": comment\nid: 1\nretry: 5\n\n",
+        ]
+    ),
+)
+BAD_BLOCKS = st.one_of(
+    odd_texts(),
+    st.sampled_from(  # malformed payloads
+        [b"data: {\n\n", b"data: [1]\n\n", b'data: {"event": 1}\n\n', b"data: {}\n\n"]
+    ),
+    st.sampled_from([b"\xff", b"\xe4\xb8", b"\xed\xa0\x80", b"\r", b"\n"]),  # damaged bytes
+    st.sampled_from([b"data: [1,\n", b"event: stream-end\n", b"retry: 1\n"]),  # no blank line
+)
+
+
+@st.composite
+def darkai_streams(draw: st.DrawFn) -> bytes:
+    """Mostly valid streams with a few bad blocks, other line ends, a BOM, a cut end."""
+    blocks = draw(st.lists(VALID_BLOCKS, max_size=20))
+    for _ in range(draw(st.integers(0, 2))):
+        blocks.insert(draw(st.integers(0, len(blocks))), draw(BAD_BLOCKS))
+    body = b"".join(blocks)
+    if draw(st.integers(0, 4)) == 0:
+        body = body.replace(b"\n", draw(st.sampled_from([b"\r\n", b"\r"])))
+    if draw(st.integers(0, 5)) == 0:
+        body = "\ufeff".encode() + body
+    if body and draw(st.integers(0, 3)) == 0:
+        body = body[: draw(st.integers(0, len(body) - 1))]
+    return body
+
+
+FEW_CUTS = st.lists(st.integers(min_value=0, max_value=3000), max_size=3)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=darkai_streams(), cuts=FEW_CUTS)
+def test_fast_path_equals_the_general_path(stream: bytes, cuts: list[int]) -> None:
+    assert outcome(split_at(stream, cuts)) == reference(stream, DEFAULT_MAX_LINE_SIZE)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.lists(VALID_BLOCKS, max_size=5),
+    odd=odd_texts(),
+    after=st.lists(VALID_BLOCKS, max_size=5),
+    cut=st.integers(0, 3000),
+)
+def test_odd_text_amid_common_events_decodes_as_the_general_path_does(
+    before: list[bytes], odd: bytes, after: list[bytes], cut: int
+) -> None:
+    stream = b"".join(before) + odd + b"".join(after)
+    assert outcome(split_at(stream, [cut])) == reference(stream, DEFAULT_MAX_LINE_SIZE)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=darkai_streams(), cuts=FEW_CUTS, cap=st.sampled_from([60, 150, 400]))
+def test_fast_path_equals_the_general_path_under_a_small_cap(
+    stream: bytes, cuts: list[int], cap: int
+) -> None:
+    expected = reference(stream, cap)
+    assert outcome(split_at(stream, cuts), max_line_size=cap) == expected
+    assert outcome([stream], max_line_size=cap) == expected
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=darkai_streams(), cuts=st.lists(st.integers(0, 3000), max_size=12))
+def test_any_split_of_the_same_bytes_gives_the_same_events(stream: bytes, cuts: list[int]) -> None:
+    whole = outcome([stream])
+    assert outcome(split_at(stream, cuts)) == whole
+    assert outcome([stream[i : i + 5] for i in range(0, len(stream), 5)]) == whole
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stream=darkai_streams(), cuts=st.lists(st.integers(0, 3000), max_size=4))
+def test_feeds_return_every_event_their_bytes_complete(stream: bytes, cuts: list[int]) -> None:
+    # After each feed, the events so far are those the bytes so far dispatch: the
+    # general way with no close(). Nothing waits for later bytes.
+    decoder = EventDecoder()
+    received: list[Event] = []
+    fed = b""
+    for piece in split_at(stream, cuts):
+        fed += piece
+        try:
+            received += decoder.feed(piece)
+        except ProtocolError:
+            return
+        sse = SSEDecoder()
+        try:
+            dispatched = sse.feed(fed)
+        except ProtocolError:
+            return
+        expected: list[Event] = []
+        for event in dispatched:
+            try:
+                converted = reference_event(event)
+            except (ValueError, RecursionError):
+                return
+            if converted is not None and converted != "":
+                expected.append(converted)
+        assert received == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=6))
+def test_arbitrary_bytes_raise_nothing_but_protocol_error(data: bytes, cuts: list[int]) -> None:
+    # outcome() catches only ProtocolError: anything else fails the test.
+    outcome(split_at(PAD + data + PAD, cuts))
+    outcome(split_at(data, cuts))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    texts=st.lists(st.text(), max_size=40),
+    ensure_ascii=st.booleans(),
+    cuts=FEW_CUTS,
+)
+def test_texts_written_by_json_dumps_come_back_exactly(
+    texts: list[str], ensure_ascii: bool, cuts: list[int]
+) -> None:
+    if not ensure_ascii:
+        texts = [text.encode("utf-8", "replace").decode() for text in texts]  # no surrogates
+    body = b"".join(chunk(text, ensure_ascii=ensure_ascii) for text in texts) + END
+    assert decode(split_at(body, cuts)) == [*filter(None, texts), StreamEnd()]
