@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable, Mapping
 from typing import TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-__all__ = ["redact_url", "secrets_of", "scrub", "wrap_error", "SECRET_HEADERS"]
+__all__ = ["redact_url", "secrets_of", "scrub", "scrub_bytes", "wrap_error", "SECRET_HEADERS"]
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 _MASK = "****"
+# Authorization schemes: words of a secret header value that give nothing away.
+_SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "token"})
 _E = TypeVar("_E", bound=Exception)
 
 
@@ -38,14 +41,19 @@ def secrets_of(proxy: str | None, headers: Mapping[str, str]) -> tuple[str, ...]
         except ValueError:
             parts = None
         if parts is not None:
-            for value in (parts.username, parts.password):
+            user, password = parts.username or "", parts.password or ""
+            for value in (user, password):
                 if value:
                     found += [value, unquote(value)]
+            if len(user) >= 3 or len(password) >= 3:
+                # What Proxy-Authorization carries; a proxy's error page may echo it.
+                for pair in {f"{user}:{password}", f"{unquote(user)}:{unquote(password)}"}:
+                    found.append(base64.b64encode(pair.encode("utf-8")).decode("ascii"))
     for name, value in headers.items():
         if name.lower() in SECRET_HEADERS and value:
             found.append(value)
-            # "Bearer xyz": the token alone may be echoed too
-            found += [word for word in value.split() if len(word) >= 4]
+            # "Bearer xyz": the token alone may be echoed too (the scheme is no secret)
+            found += [w for w in value.split() if len(w) >= 4 and w.lower() not in _SCHEMES]
     # Longest first, so a secret containing another is masked whole.
     return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 
@@ -56,6 +64,15 @@ def scrub(text: str, secrets: Iterable[str]) -> str:
         if secret in text:
             text = text.replace(secret, _MASK)
     return text
+
+
+def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
+    """Replace every secret in ``data`` (an undecoded body) with a mask."""
+    for secret in secrets:
+        encoded = secret.encode("utf-8")
+        if encoded in data:
+            data = data.replace(encoded, _MASK.encode("ascii"))
+    return data
 
 
 def wrap_error(cls: type[_E], what: str, exc: BaseException, secrets: Iterable[str]) -> _E:

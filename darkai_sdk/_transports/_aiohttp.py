@@ -15,7 +15,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import wrap_error
+from .._redact import scrub_bytes, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -90,7 +90,10 @@ class AsyncResponse:
         yield b""  # the end of the body, so the reader can flush its decoder
 
     async def read_error_body(self) -> bytes:
-        """Read at most ``MAX_ERROR_BODY`` bytes of an error answer."""
+        """Read at most ``MAX_ERROR_BODY`` bytes of an error answer, secrets masked.
+
+        A server or proxy may echo the request's credentials in its error page.
+        """
         chunks: list[bytes] = []
         size = 0
         try:
@@ -103,7 +106,7 @@ class AsyncResponse:
         except (TimeoutError, aiohttp.ClientError, OSError):
             # The status already says what went wrong; a body cut short adds nothing to lose.
             chunks.append(b"\n[error body unreadable]")
-        return b"".join(chunks)
+        return scrub_bytes(b"".join(chunks), self._secrets)
 
     async def aclose(self) -> None:
         """Give the connection back: to the pool if the body was read, else close it."""

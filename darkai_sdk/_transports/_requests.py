@@ -16,7 +16,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import wrap_error
+from .._redact import scrub_bytes, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -101,18 +101,14 @@ class SyncResponse:
     def _read_chunks(self) -> Generator[bytes, None, None]:
         raw = self._response.raw
         try:
-            if raw.chunked and raw.supports_chunked_reads():
+            # read1, not read_chunked: read_chunked reads a whole chunk in one call,
+            # which a server sending a byte at a time stretches past the total timeout.
+            while True:
                 self._bound_read_by_deadline()
-                for data in raw.read_chunked(_READ_SIZE, decode_content=True):
-                    yield data
-                    self._bound_read_by_deadline()
-            else:
-                while True:
-                    self._bound_read_by_deadline()
-                    data = raw.read1(_READ_SIZE, decode_content=True)
-                    if not data:
-                        break
-                    yield data
+                data = raw.read1(_READ_SIZE, decode_content=True)
+                if not data:
+                    break
+                yield data
         except _TIMEOUTS as exc:
             raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
         except urllib3.exceptions.DecodeError as exc:
@@ -124,9 +120,13 @@ class SyncResponse:
         yield b""  # the end of the body, so the reader can flush its decoder
 
     def read_error_body(self) -> bytes:
-        """Read at most ``MAX_ERROR_BODY`` bytes of an error answer."""
+        """Read at most ``MAX_ERROR_BODY`` bytes of an error answer, secrets masked.
+
+        A server or proxy may echo the request's credentials in its error page.
+        """
         try:
-            return self._response.raw.read(MAX_ERROR_BODY, decode_content=True) or b""
+            body = self._response.raw.read(MAX_ERROR_BODY, decode_content=True) or b""
+            return scrub_bytes(body, self._secrets)
         except (urllib3.exceptions.HTTPError, requests.RequestException, OSError):
             # The status already says what went wrong; a body cut short adds nothing to lose.
             return b"[error body unreadable]"
@@ -172,6 +172,9 @@ class SyncTransport:
                 data=request.body,
                 headers=dict(request.headers),
                 proxies=self._proxies,
+                # Per request: with trust_env, REQUESTS_CA_BUNDLE would override a
+                # session's verify=False (psf/requests#3829).
+                verify=self._verify,
                 timeout=(timeout.effective(timeout.connect), timeout.effective(timeout.read)),
                 allow_redirects=False,
                 stream=True,

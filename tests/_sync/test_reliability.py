@@ -1,0 +1,546 @@
+# GENERATED FILE: do not edit. Made by tools/unasync.py from tests/_async/test_reliability.py;
+# edit that file and run `python tools/unasync.py`.
+"""Retries, timeouts, memory caps and connection release, over real sockets on 127.0.0.1."""
+
+from __future__ import annotations
+
+import email.utils
+import gc
+import logging
+import time
+from collections.abc import Iterator, Callable
+
+import pytest
+from rawservers import (
+    ClosingListener,
+    FullBacklog,
+    HandlerServer,
+    Trickle,
+    endless,
+    huge_body,
+    open_fds,
+    pool_stats,
+)
+
+from darkai_sdk import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    DarkAI,
+    DarkAIError,
+    InternalServerError,
+    ProtocolError,
+    RateLimitError,
+    Timeout,
+)
+from darkai_sdk._transports._requests import sleep
+from darkai_sdk.testing import DarkAIServer, Reply
+
+pytestmark = pytest.mark.timeout(60)
+
+TEXT = "The quick brown fox, naïve café, 中文 and 🎉 emoji jump over the lazy dog."
+MiB = 1024 * 1024
+FAST = Timeout(connect=5, read=5, total=20)
+#: True in the generated sync twin, where AsyncDarkAI reads DarkAI.
+SYNC = DarkAI.__name__ == "DarkAI"
+
+
+@pytest.fixture
+def server() -> Iterator[DarkAIServer]:
+    with DarkAIServer() as running:
+        yield running
+
+
+@pytest.fixture
+def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Capture everything logger "darkai_sdk" says."""
+    caplog.set_level(logging.DEBUG, logger="darkai_sdk")
+    return caplog
+
+
+def _retries(log: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in log.records if r.name == "darkai_sdk" and r.msg.startswith("retry ")]
+
+
+def _delays(log: pytest.LogCaptureFixture) -> list[float]:
+    """The wait before each retry, as logged."""
+    return [float(_args(record)[2]) for record in _retries(log)]
+
+
+def _args(record: logging.LogRecord) -> tuple[float, ...]:
+    assert isinstance(record.args, tuple)
+    return tuple(float(value) for value in record.args if isinstance(value, (int, float)))
+
+
+def _settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Wait until ``condition()`` holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        sleep(0.02)
+    return True
+
+
+# -- what is retried ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [408, 409, 429, 500, 502, 503, 504])
+def test_retryable_status_is_retried_then_succeeds(server: DarkAIServer, status: int) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(1, status=status, retry_after=0)
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        with c.stream("hi") as stream:
+            assert stream.until_done() == TEXT
+        assert stream.retries == 1
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 422])
+def test_other_statuses_are_not_retried(server: DarkAIServer, status: int) -> None:
+    server.fail_next(1, status=status, retry_after=0)
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        with pytest.raises(APIStatusError) as info:
+            c.complete("hi")
+    assert info.value.status_code == status
+    assert len(server.requests) == 1
+
+
+def test_connection_errors_are_retried_up_to_max_retries_with_backoff(
+    log: pytest.LogCaptureFixture,
+) -> None:
+    with ClosingListener() as listener:
+        started = time.monotonic()
+        with DarkAI(listener.url(), max_retries=2, timeout=FAST) as c:
+            with pytest.raises(APIConnectionError) as info:
+                c.complete("hi")
+        elapsed = time.monotonic() - started
+        assert listener.accepted == 3
+    assert not isinstance(info.value, APITimeoutError)
+    first, second = _delays(log)
+    assert 0.375 <= first <= 0.5  # 0.5 s less up to a quarter of jitter
+    assert 0.75 <= second <= 1.0  # doubled
+    assert first + second <= elapsed < first + second + 2.0
+
+
+def test_backoff_without_retry_after_starts_at_half_a_second_and_doubles(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(2, status=500)
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        assert c.complete("hi") == TEXT
+    elapsed = time.monotonic() - started
+    first, second = _delays(log)
+    assert 0.375 <= first <= 0.5
+    assert 0.75 <= second <= 1.0
+    assert first + second <= elapsed < first + second + 2.0
+
+
+def test_retry_after_seconds_is_waited(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(1, status=503, retry_after=1)
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        assert c.complete("hi") == TEXT
+    elapsed = time.monotonic() - started
+    assert _delays(log) == [1.0]
+    assert 1.0 <= elapsed < 3.0
+
+
+def test_retry_after_http_date_is_waited(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(
+        1, status=429, retry_after=email.utils.formatdate(time.time() + 2, usegmt=True)
+    )
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        assert c.complete("hi") == TEXT
+    elapsed = time.monotonic() - started
+    (delay,) = _delays(log)
+    assert 0.9 <= delay <= 2.1  # the date has whole seconds
+    assert delay - 0.05 <= elapsed < delay + 2.0
+
+
+def test_retry_after_ms_is_waited(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(1, status=503, headers={"retry-after-ms": "300"})
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        assert c.complete("hi") == TEXT
+    assert _delays(log) == [0.3]
+    assert 0.3 <= time.monotonic() - started < 2.3
+
+
+def test_retry_after_date_beyond_sixty_seconds_raises_at_once_with_the_wait(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.fail_next(
+        1, status=429, retry_after=email.utils.formatdate(time.time() + 300, usegmt=True)
+    )
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        with pytest.raises(RateLimitError) as info:
+            c.complete("hi")
+    assert time.monotonic() - started < 2
+    assert info.value.retry_after is not None and 290 < info.value.retry_after <= 300
+    assert "retry after" in str(info.value)
+    assert len(server.requests) == 1
+    assert len(_retries(log)) == 0
+
+
+def test_max_retries_zero_turns_retries_off(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.fail_next(1, status=503, retry_after=0)
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        with pytest.raises(InternalServerError):
+            c.complete("hi")
+    assert len(server.requests) == 1
+    assert len(_retries(log)) == 0
+
+
+def test_each_retry_is_logged_at_info_with_reason_and_delay(
+    server: DarkAIServer, log: pytest.LogCaptureFixture
+) -> None:
+    server.reply(Reply(text=TEXT))
+    server.fail_next(1, status=503, retry_after=0)
+    server.fail_next(1, status=429, retry_after=0)
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        assert c.complete("hi") == TEXT
+    records = _retries(log)
+    assert [r.levelno for r in records] == [logging.INFO, logging.INFO]
+    assert [r.name for r in records] == ["darkai_sdk", "darkai_sdk"]
+    first, second = (r.getMessage() for r in records)
+    assert first.startswith("retry 1 of 2 in 0.00 s") and "HTTP 429" in first
+    assert second.startswith("retry 2 of 2 in 0.00 s") and "HTTP 503" in second
+
+
+def test_retries_give_up_with_the_last_error(server: DarkAIServer) -> None:
+    server.fail_next(5, status=502, retry_after=0)
+    with DarkAI(server.url, max_retries=3, timeout=FAST) as c:
+        with pytest.raises(InternalServerError) as info:
+            c.complete("hi")
+    assert info.value.status_code == 502
+    assert info.value.partial_text == ""
+    assert len(server.requests) == 4
+
+
+def test_timeout_before_the_reply_begins_is_retried(server: DarkAIServer) -> None:
+    server.reply(Reply(text=TEXT))
+    server.enqueue(Reply(text=TEXT, headers_delay=5))
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=1, timeout=Timeout(read=0.3, total=10)) as c:
+        with c.stream("hi") as stream:
+            assert stream.until_done() == TEXT
+        assert stream.retries == 1
+    assert time.monotonic() - started < 3
+    assert len(server.requests) == 2
+
+
+def test_silence_after_headers_before_any_text_is_retried(server: DarkAIServer) -> None:
+    server.reply(Reply(text=TEXT))
+    server.enqueue(Reply(text=TEXT, stall_after=0))
+    with DarkAI(server.url, max_retries=1, timeout=Timeout(read=0.3, total=10)) as c:
+        assert c.complete("hi") == TEXT
+    assert len(server.requests) == 2
+
+
+def test_timeout_after_text_arrived_is_not_retried(server: DarkAIServer) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=5, stall_after=2))
+    with DarkAI(server.url, max_retries=2, timeout=Timeout(read=0.3, total=10)) as c:
+        with pytest.raises(APITimeoutError) as info:
+            c.complete("hi")
+    assert info.value.partial_text == TEXT[:10]
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Reply(text=TEXT, chunk_size=5, truncate_after=1),
+        Reply(text=TEXT, chunk_size=5, error_after=1),
+        Reply(text=TEXT, chunk_size=5, malformed_after=1),
+    ],
+    ids=["truncated", "error-event", "malformed"],
+)
+def test_errors_after_text_arrived_are_not_retried(
+    server: DarkAIServer, reply: Reply
+) -> None:
+    server.reply(reply)
+    with DarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        with pytest.raises(DarkAIError) as info:
+            c.complete("hi")
+    assert info.value.partial_text == TEXT[:5]
+    assert len(server.requests) == 1
+
+
+# -- timeouts --------------------------------------------------------------------
+
+
+def test_connect_timeout_raises_api_timeout_error_in_time() -> None:
+    with FullBacklog() as backlog:
+        started = time.monotonic()
+        timeout = Timeout(connect=0.3, read=5, total=10)
+        with DarkAI(backlog.url(), max_retries=0, timeout=timeout) as c:
+            with pytest.raises(APITimeoutError):
+                c.complete("hi")
+    assert 0.25 <= time.monotonic() - started < 2
+
+
+def test_connect_timeout_is_retried(log: pytest.LogCaptureFixture) -> None:
+    with FullBacklog() as backlog:
+        started = time.monotonic()
+        timeout = Timeout(connect=0.3, read=5, total=10)
+        with DarkAI(backlog.url(), max_retries=1, timeout=timeout) as c:
+            with pytest.raises(APITimeoutError):
+                c.complete("hi")
+    (delay,) = _delays(log)
+    assert 0.6 + delay - 0.1 <= time.monotonic() - started < 4
+
+
+def test_no_headers_within_the_read_timeout_raises_api_timeout_error(
+    server: DarkAIServer,
+) -> None:
+    server.reply(Reply(text=TEXT, headers_delay=10))
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=0, timeout=Timeout(read=0.3, total=20)) as c:
+        with pytest.raises(APITimeoutError):
+            c.complete("hi")
+    assert 0.25 <= time.monotonic() - started < 2
+
+
+def test_total_timeout_bounds_the_wait_for_headers(server: DarkAIServer) -> None:
+    server.reply(Reply(text=TEXT, headers_delay=10))
+    started = time.monotonic()
+    timeout = Timeout(connect=5, read=10, total=0.5)
+    with DarkAI(server.url, max_retries=0, timeout=timeout) as c:
+        with pytest.raises(APITimeoutError):
+            c.complete("hi")
+    assert 0.45 <= time.monotonic() - started < 2.5
+
+
+def test_read_timeout_on_a_stalled_stream_is_in_time(server: DarkAIServer) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=5, stall_after=1))
+    started = time.monotonic()
+    with DarkAI(server.url, max_retries=0, timeout=Timeout(read=0.4, total=20)) as c:
+        with pytest.raises(APITimeoutError) as info:
+            c.complete("hi")
+    assert 0.35 <= time.monotonic() - started < 2.5
+    assert info.value.partial_text == TEXT[:5]
+
+
+_STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+
+
+@pytest.mark.parametrize(
+    ("head", "body"),
+    [
+        (_STREAM_HEAD + b"Transfer-Encoding: chunked\r\n\r\n", b"1000\r\n: " + b"x" * 200),
+        (_STREAM_HEAD + b"Connection: close\r\n\r\n", b": " + b"x" * 200),
+    ],
+    ids=["one-big-chunk", "no-length"],
+)
+def test_total_timeout_bounds_a_body_sent_a_byte_at_a_time(head: bytes, body: bytes) -> None:
+    # Each byte comes well within the read timeout: only the total can end this.
+    with Trickle(head, body, interval=0.05) as trickle:
+        started = time.monotonic()
+        timeout = Timeout(connect=2, read=1, total=1)
+        with DarkAI(trickle.url(), max_retries=0, timeout=timeout) as c:
+            with pytest.raises(APITimeoutError):
+                c.complete("hi")
+        assert 0.95 <= time.monotonic() - started < 2
+
+
+@pytest.mark.xfail(
+    SYNC,
+    strict=True,
+    reason="requests has no total timeout and the sync client cannot bound the header "
+    "read: each byte within the read timeout keeps it waiting",
+)
+def test_total_timeout_bounds_headers_sent_a_byte_at_a_time() -> None:
+    head = b"HTTP/1.1 200 OK\r\n"
+    body = b"X-Slow: " + b"x" * 50 + b"\r\nContent-Type: text/event-stream\r\n\r\n"
+    with Trickle(head, body, interval=0.05) as trickle:
+        started = time.monotonic()
+        timeout = Timeout(connect=2, read=1, total=1)
+        with DarkAI(trickle.url(), max_retries=0, timeout=timeout) as c:
+            with pytest.raises(APITimeoutError):
+                c.complete("hi")
+        assert 0.95 <= time.monotonic() - started < 2
+
+
+# -- memory caps -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("prefix", "piece"),
+    [
+        (b"data: ", b"x" * 65536),
+        (b": ", b"x" * 65536),
+        (b"", b"x" * 65536),
+        (b"", b"data: " + b"x" * 4000 + b"\n"),
+    ],
+    ids=["data-line", "comment-line", "fieldless-line", "endless-event"],
+)
+def test_line_or_event_beyond_max_line_size_ends_in_protocol_error(
+    prefix: bytes, piece: bytes
+) -> None:
+    with HandlerServer(endless(prefix, piece)) as endless_server:
+        started = time.monotonic()
+        with DarkAI(
+            endless_server.url(), max_retries=2, timeout=FAST, max_line_size=MiB
+        ) as c:
+            with pytest.raises(ProtocolError, match="longer than 1048576"):
+                c.complete("hi")
+        assert time.monotonic() - started < 5
+        # The client stopped reading soon after the cap: the server could not go on.
+        assert endless_server.sent < 64 * MiB
+        assert len(endless_server.seen) == 1  # a protocol error is not retried
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "chunked"),
+    [
+        (500, "text/html", False),
+        (500, "text/html", True),
+        (403, "application/json", False),
+    ],
+    ids=["500-length", "500-chunked", "403-json"],
+)
+def test_a_fifty_mib_error_body_is_capped_and_returns_quickly(
+    status: int, content_type: str, chunked: bool
+) -> None:
+    handler = huge_body(status, 50 * MiB, content_type=content_type, chunked=chunked)
+    with HandlerServer(handler) as big:
+        started = time.monotonic()
+        with DarkAI(big.url(), max_retries=0, timeout=FAST) as c:
+            with pytest.raises(APIStatusError) as info:
+                c.complete("hi")
+        assert time.monotonic() - started < 2
+        assert info.value.status_code == status
+        assert 0 < len(info.value.body.encode("utf-8")) <= 64 * 1024
+        assert len(str(info.value)) < 1024
+        assert big.sent < 50 * MiB  # the client hung up instead of reading it all
+
+
+def test_a_fifty_mib_non_stream_2xx_body_is_a_quick_protocol_error() -> None:
+    with HandlerServer(huge_body(200, 50 * MiB, content_type="application/json")) as big:
+        started = time.monotonic()
+        with DarkAI(big.url(), max_retries=0, timeout=FAST) as c:
+            with pytest.raises(ProtocolError, match="expected an event stream") as info:
+                c.complete("hi")
+        assert time.monotonic() - started < 2
+        assert len(str(info.value)) < 1024
+        assert big.sent < 50 * MiB
+
+
+# -- giving connections back -----------------------------------------------------------
+
+
+SLOW = Reply(text=TEXT * 40, chunk_size=2, delay=0.01)
+
+
+def test_dropping_an_unclosed_stream_releases_the_connection(
+    server: DarkAIServer,
+) -> None:
+    server.reply(SLOW)
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        stream = c.stream("hi")
+        iterator = stream.__iter__()
+        assert iterator.__next__() == TEXT[:2]
+        assert server.active_streams == 1
+        assert pool_stats(c)[1] == 1
+        del stream, iterator
+        gc.collect()
+        assert _settle(lambda: server.active_streams == 0)
+        assert _settle(lambda: pool_stats(c)[1] == 0)
+
+
+def test_dropping_a_stream_releases_it_without_the_cycle_collector(
+    server: DarkAIServer,
+) -> None:
+    # No reference cycle: the iterator is finalized when its last reference goes.
+    server.reply(SLOW)
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        gc.disable()
+        try:
+            stream = c.stream("hi")
+            for _ in stream:
+                break
+            del stream
+            assert _settle(lambda: server.active_streams == 0)
+            assert _settle(lambda: pool_stats(c)[1] == 0)
+        finally:
+            gc.enable()
+
+
+def test_exception_in_a_loop_without_with_releases_the_connection(
+    server: DarkAIServer,
+) -> None:
+    server.reply(SLOW)
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        with pytest.raises(KeyError):
+            for _ in c.stream("hi"):
+                raise KeyError("caller bug")
+        gc.collect()
+        assert _settle(lambda: server.active_streams == 0)
+        assert _settle(lambda: pool_stats(c)[1] == 0)
+
+
+def test_the_client_still_works_after_a_dropped_stream(server: DarkAIServer) -> None:
+    server.reply(SLOW)
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        for _ in c.stream("one"):
+            break
+        gc.collect()
+        server.reply(Reply(text=TEXT))
+        assert c.complete("two") == TEXT
+
+
+def _early_break(client: DarkAI, i: int) -> None:
+    """End a request after its first chunk, the three ways a caller does it."""
+    way = i % 3
+    if way == 0:  # break inside `with`
+        with client.stream("hi") as stream:
+            for _ in stream:
+                break
+    elif way == 1:  # an exception in the caller's loop
+        try:
+            with client.stream("hi") as stream:
+                for _ in stream:
+                    raise LookupError
+        except LookupError:
+            pass
+    else:  # break without `with`: the stream is dropped unclosed
+        for _ in client.stream("hi"):
+            break
+
+
+@pytest.mark.timeout(90)
+def test_ten_thousand_early_breaks_leave_no_fd_or_connection_behind(
+    server: DarkAIServer,
+) -> None:
+    # The pause keeps the reply unfinished when the caller leaves: a connection that has
+    # read its whole body would go back to the pool whatever the client did.
+    server.reply(Reply(text="abcdefgh", chunk_size=2, delay=1))
+    with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        for i in range(30):  # warm up: the session, its pool, the server's sockets
+            _early_break(c, i)
+        gc.collect()
+        _settle(lambda: pool_stats(c)[1] == 0)
+        fds_before, (idle_before, _) = open_fds(), pool_stats(c)
+        for i in range(10_000):
+            _early_break(c, i)
+        gc.collect()
+        assert _settle(lambda: pool_stats(c)[1] == 0), pool_stats(c)
+        assert pool_stats(c)[0] <= max(idle_before, 1)
+        assert _settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
+        assert _settle(lambda: server.active_streams == 0)
