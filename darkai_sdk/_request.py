@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from ._exceptions import APIConnectionError, APIStatusError
+from ._exceptions import APIStatusError
 from ._redact import redact_url
 
 __all__ = [
@@ -128,7 +128,7 @@ def redirect_request(request: Request, status: int, location: str | None) -> Req
     (301/302/303) and so drop the prompt, is not followed: it raises
     :class:`APIStatusError` naming the target, so no body or credential leaves
     for a host the user did not choose. More than ``MAX_REDIRECTS`` hops raise
-    :class:`APIConnectionError`.
+    :class:`APIStatusError` too (never retried).
     """
     if status not in _REDIRECT_STATUSES:
         return None
@@ -148,7 +148,11 @@ def redirect_request(request: Request, status: int, location: str | None) -> Req
             status_code=status,
         )
     if request.redirects >= MAX_REDIRECTS:
-        raise APIConnectionError(f"too many redirects (more than {MAX_REDIRECTS})")
+        # A status error, not a connection error: retrying cannot end a loop.
+        raise APIStatusError(
+            f"too many redirects (more than {MAX_REDIRECTS}), last to {redact_url(target)}",
+            status_code=status,
+        )
     return Request(
         url=target,
         headers=request.headers,

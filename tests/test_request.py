@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from darkai_sdk._exceptions import APIConnectionError, APIStatusError
+from darkai_sdk._exceptions import APIStatusError
 from darkai_sdk._request import (
     DEFAULT_BASE_URL,
     MAX_REDIRECTS,
@@ -354,7 +354,7 @@ def test_up_to_max_redirects_are_followed() -> None:
 
 
 def test_more_than_max_redirects_raise_api_connection_error() -> None:
-    with pytest.raises(APIConnectionError, match="too many redirects"):
+    with pytest.raises(APIStatusError, match="too many redirects"):
         redirect_request(_request(redirects=MAX_REDIRECTS), 307, "/again")
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from darkai_sdk import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     AsyncDarkAI,
     BadRequestError,
@@ -321,7 +322,7 @@ async def test_cross_host_redirect_is_not_followed(server: DarkAIServer) -> None
 async def test_redirect_loop_ends_with_a_clear_error(server: DarkAIServer) -> None:
     server.reply(Reply(redirect=server.url, redirect_status=307))
     async with AsyncDarkAI(server.url, max_retries=0) as c:
-        with pytest.raises(APIConnectionError, match="too many redirects"):
+        with pytest.raises(APIStatusError, match="too many redirects"):
             await c.complete("hi")
 
 

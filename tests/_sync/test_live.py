@@ -11,6 +11,7 @@ import pytest
 
 from darkai_sdk import (
     APIConnectionError,
+    APIStatusError,
     APITimeoutError,
     DarkAI,
     BadRequestError,
@@ -323,7 +324,7 @@ def test_cross_host_redirect_is_not_followed(server: DarkAIServer) -> None:
 def test_redirect_loop_ends_with_a_clear_error(server: DarkAIServer) -> None:
     server.reply(Reply(redirect=server.url, redirect_status=307))
     with DarkAI(server.url, max_retries=0) as c:
-        with pytest.raises(APIConnectionError, match="too many redirects"):
+        with pytest.raises(APIStatusError, match="too many redirects"):
             c.complete("hi")
 
 
