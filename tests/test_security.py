@@ -361,3 +361,43 @@ def test_a_redirect_loop_is_not_retried(world: str) -> None:
         server.reply(Reply(redirect=server.url + "?again", redirect_status=307))
         fail(world, server.url, max_retries=2)
         assert len(server.requests) == 11
+
+
+STREAM_BODY = (
+    b'data: {"event": "text-chunk", "data": {"text": "via proxy"}}\n\n'
+    b'data: {"event": "stream-end"}\n\n'
+)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_http_proxy_from_the_environment_is_used_with_its_credentials(
+    world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HandlerServer(event_stream(STREAM_BODY)) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", f"http://envuser:envs3cret@127.0.0.1:{proxy.port}")
+        assert complete(world, "http://darkai.invalid:8123/chat") == "via proxy"
+    (seen,) = proxy.seen
+    assert seen.target == "http://darkai.invalid:8123/chat"  # absolute form: a proxy request
+    expected = base64.b64encode(b"envuser:envs3cret").decode()
+    assert seen.headers["Proxy-Authorization"] == f"Basic {expected}"
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_no_proxy_from_the_environment_bypasses_the_proxy(
+    world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with HandlerServer(event_stream(STREAM_BODY)) as proxy, DarkAIServer() as server:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+        assert "hi" in complete(world, server.url)
+    assert proxy.seen == []
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_environment_proxy_credentials_never_show_in_errors(
+    world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", f"http://envuser:envs3cret@127.0.0.1:{closed_port()}")
+    error, seen = fail(world, "http://darkai.invalid:8123/chat")
+    assert isinstance(error, APIConnectionError)
+    assert "envs3cret" not in seen

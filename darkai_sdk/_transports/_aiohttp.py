@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
+from aiohttp.helpers import get_env_proxy_for_url
 from aiohttp.http_exceptions import ContentEncodingError
+from yarl import URL
 
 from .._exceptions import (
     APIConnectionError,
@@ -15,7 +17,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import scrub_bytes, wrap_error
+from .._redact import scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -138,13 +140,35 @@ class AsyncTransport:
         self._verify = verify
         self._secrets = secrets
         self._session: aiohttp.ClientSession | None = None
+        self._env_proxies: dict[str, str] = {}  # "" for no proxy
+
+    def _proxy_for(self, url: str) -> str | None:
+        # The proxy environment is read once per origin, not on every request:
+        # aiohttp's trust_env costs two thread-pool hops per request.
+        if self._proxy is not None:
+            return self._proxy
+        target = URL(url)
+        origin = f"{target.scheme}://{target.host}:{target.port}"
+        found = self._env_proxies.get(origin)
+        if found is None:
+            try:
+                proxy_url, auth = get_env_proxy_for_url(target)
+            except LookupError:
+                found = ""
+            else:
+                if auth is not None:  # aiohttp splits them off; it takes them back from the URL
+                    proxy_url = proxy_url.with_user(auth.login).with_password(auth.password)
+                found = str(proxy_url)
+                self._secrets += secrets_of(found, {})
+            self._env_proxies[origin] = found
+        return found or None
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._verify),
                 timeout=self._timeout,
-                trust_env=True,
+                trust_env=False,  # the proxy environment is read in _proxy_for
                 read_bufsize=_READ_BUFFER,
             )
         return self._session
@@ -152,12 +176,13 @@ class AsyncTransport:
     async def send(self, request: Request) -> AsyncResponse:
         """POST ``request`` and return once the status and headers are in."""
         session = self._get_session()
+        proxy = self._proxy_for(request.url)
         try:
             response = await session.post(
                 request.url,
                 data=request.body,
                 headers=dict(request.headers),
-                proxy=self._proxy,
+                proxy=proxy,
                 allow_redirects=False,
             )
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import Generator, Mapping
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -16,7 +18,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import scrub_bytes, wrap_error
+from .._redact import scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -153,17 +155,41 @@ class SyncTransport:
         self._verify = verify
         self._secrets = secrets
         self._session: requests.Session | None = None
+        self._env: dict[str, tuple[dict[str, str] | None, bool | str]] = {}
 
     def _get_session(self) -> requests.Session:
         if self._session is None:
             session = requests.Session()
+            # The environment is read once per origin in _settings_for, not per request.
+            session.trust_env = False
             session.verify = self._verify
             self._session = session
         return self._session
 
+    def _settings_for(self, url: str) -> tuple[dict[str, str] | None, bool | str]:
+        """The proxies and TLS verification for ``url``: explicit, else from the environment."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        found = self._env.get(origin)
+        if found is None:
+            proxies = self._proxies
+            if proxies is None:
+                proxies = requests.utils.get_environ_proxies(url) or None
+                for value in (proxies or {}).values():
+                    self._secrets += secrets_of(value, {})
+            verify: bool | str = self._verify
+            if verify is True:  # as requests does with trust_env
+                verify = (
+                    os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+                )
+            found = (proxies, verify)
+            self._env[origin] = found
+        return found
+
     def send(self, request: Request) -> SyncResponse:
         """POST ``request`` and return once the status and headers are in."""
         session = self._get_session()
+        proxies, verify = self._settings_for(request.url)
         timeout = self._timeout
         started = time.monotonic()
         try:
@@ -171,10 +197,8 @@ class SyncTransport:
                 request.url,
                 data=request.body,
                 headers=dict(request.headers),
-                proxies=self._proxies,
-                # Per request: with trust_env, REQUESTS_CA_BUNDLE would override a
-                # session's verify=False (psf/requests#3829).
-                verify=self._verify,
+                proxies=proxies,
+                verify=verify,
                 timeout=(timeout.effective(timeout.connect), timeout.effective(timeout.read)),
                 allow_redirects=False,
                 stream=True,
