@@ -46,6 +46,8 @@ class RecordedRequest:
     body: bytes
     #: The body parsed as JSON, or None when it is not JSON.
     json: Any
+    #: The client's (host, port): requests on one reused connection share it.
+    peer: tuple[str, int] | None = None
 
     @property
     def prompt(self) -> str | None:
@@ -258,6 +260,7 @@ class DarkAIServer:
             headers=CIMultiDictProxy(CIMultiDict(request.headers)),
             body=body,
             json=parsed,
+            peer=_peer(request),
         )
         with self._lock:
             self._requests.append(recorded)
@@ -534,3 +537,9 @@ def _plain_response(reply: Reply) -> web.Response:
         data = body.encode("utf-8") if isinstance(body, str) else body
     headers = _reply_headers({"Content-Type": content_type}, reply)
     return web.Response(status=reply.status, body=data, headers=headers)
+
+
+def _peer(request: web.BaseRequest) -> tuple[str, int] | None:
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    return (str(peer[0]), int(peer[1])) if peer else None

@@ -389,3 +389,34 @@ async def test_keep_text_false_still_detects_a_final_response_mismatch(
     with pytest.warns(StreamIntegrityWarning):
         async with client.stream("hi", keep_text=False) as stream:
             await stream.until_done()
+
+
+async def test_sequential_requests_reuse_one_connection(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    for prompt in ("one", "two", "three"):
+        assert prompt in await client.complete(prompt)
+    peers = {request.peer for request in server.requests}
+    assert len(server.requests) == 3
+    assert len(peers) == 1 and None not in peers
+
+
+async def test_a_new_client_uses_a_new_connection(server: DarkAIServer) -> None:
+    for prompt in ("one", "two"):
+        async with AsyncDarkAI(server.url) as c:
+            await c.complete(prompt)
+    assert len({request.peer for request in server.requests}) == 2
+
+
+async def test_chunks_reach_the_caller_as_they_arrive(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text="abcdef", chunk_size=1, delay=0.15))
+    started = time.monotonic()
+    arrivals = []
+    async for _ in client.stream("hi"):
+        arrivals.append(time.monotonic() - started)
+    assert len(arrivals) == 6
+    # The first chunk comes long before the last: nothing waits for the whole body.
+    assert arrivals[-1] - arrivals[0] >= 0.6
+    assert arrivals[0] < arrivals[-1] / 2

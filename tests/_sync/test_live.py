@@ -391,3 +391,34 @@ def test_keep_text_false_still_detects_a_final_response_mismatch(
     with pytest.warns(StreamIntegrityWarning):
         with client.stream("hi", keep_text=False) as stream:
             stream.until_done()
+
+
+def test_sequential_requests_reuse_one_connection(
+    client: DarkAI, server: DarkAIServer
+) -> None:
+    for prompt in ("one", "two", "three"):
+        assert prompt in client.complete(prompt)
+    peers = {request.peer for request in server.requests}
+    assert len(server.requests) == 3
+    assert len(peers) == 1 and None not in peers
+
+
+def test_a_new_client_uses_a_new_connection(server: DarkAIServer) -> None:
+    for prompt in ("one", "two"):
+        with DarkAI(server.url) as c:
+            c.complete(prompt)
+    assert len({request.peer for request in server.requests}) == 2
+
+
+def test_chunks_reach_the_caller_as_they_arrive(
+    client: DarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text="abcdef", chunk_size=1, delay=0.15))
+    started = time.monotonic()
+    arrivals = []
+    for _ in client.stream("hi"):
+        arrivals.append(time.monotonic() - started)
+    assert len(arrivals) == 6
+    # The first chunk comes long before the last: nothing waits for the whole body.
+    assert arrivals[-1] - arrivals[0] >= 0.6
+    assert arrivals[0] < arrivals[-1] / 2
