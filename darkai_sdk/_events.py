@@ -85,6 +85,15 @@ class EventDecoder:
         self._sse = SSEDecoder(max_line_size=max_line_size)
         self._carry = b""  # the start of an unfinished line: see _MAX_CARRY
 
+    @property
+    def error(self) -> ProtocolError | None:
+        """The error met so far, if any: feed() and close() raise it from now on.
+
+        A caller that got events with the error held back can raise it at once
+        instead of waiting for more input.
+        """
+        return self._sse._error
+
     def feed(self, data: bytes) -> list[Event]:
         """Decode the next bytes of the stream; return the events they complete."""
         sse = self._sse
@@ -252,8 +261,12 @@ class EventDecoder:
     def _convert(self, sse_name: str, raw: str, out: list[Event]) -> None:
         """Append the DarkAI event one server-sent event carries, or count it skipped.
 
-        ``sse_name`` is the event's ``event:`` field, ``raw`` its data.
+        ``sse_name`` is the event's ``event:`` field, ``raw`` its data. An event
+        with empty data (a bare ``data:`` line, a keep-alive) is skipped.
         """
+        if not raw:
+            self.skipped += 1
+            return
         try:
             obj = json.loads(raw)
         except (ValueError, RecursionError) as exc:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from ._events import FinalResponse, ServerError, StreamEnd
 from ._exceptions import (
+    DarkAIError,
     IncompleteStreamError,
     ServerEventError,
     StreamIntegrityError,
@@ -51,6 +52,7 @@ class ReplyState:
         "append",
         "chunks",
         "done",
+        "error",
         "final_message",
         "raise_on_mismatch",
         "retries",
@@ -66,6 +68,7 @@ class ReplyState:
         )
         self.final_message: str | None = None
         self.done = False
+        self.error: DarkAIError | None = None
         self.raise_on_mismatch = raise_on_mismatch
         self.started = time.monotonic()
         self.retries = 0
@@ -85,6 +88,17 @@ class ReplyState:
     def has_text(self) -> bool:
         """Whether any text has reached the caller (a retry would repeat it)."""
         return bool(self.chunks) if self._tally is None else self._tally.length > 0
+
+    def whole_text(self) -> str:
+        """The text if the reply is whole; else its error (or IncompleteStreamError)."""
+        if self.error is not None:
+            raise self.error
+        if not self.done:
+            raise IncompleteStreamError(
+                f"the stream was closed before stream-end, after {self.received} characters",
+                partial_text=self.text,
+            )
+        return self.text
 
     @property
     def elapsed(self) -> float:

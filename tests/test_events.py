@@ -370,13 +370,29 @@ def test_text_line_over_the_cap_raises_even_in_the_fast_region() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"{", b"not json", b"", b"{'event': 'x'}", b"NaN x", b'{"event": "text-chunk"} x'],
-    ids=["truncated", "words", "empty", "single-quotes", "junk", "trailing-data"],
+    [b"{", b"not json", b"{'event': 'x'}", b"NaN x", b'{"event": "text-chunk"} x'],
+    ids=["truncated", "words", "single-quotes", "junk", "trailing-data"],
 )
 def test_payload_that_is_not_json_raises_protocol_error(data: bytes, where: str) -> None:
     error = run_error(b"data: " + data + b"\n\n", where)
     assert "not JSON" in str(error)
     assert error.line == data.decode()
+
+
+def test_empty_data_is_a_keep_alive_and_skipped() -> None:
+    decoder = EventDecoder()
+    body = b"data:\n\ndata: \n\n" + sse({"event": "text-chunk", "data": {"text": "a"}})
+    assert decoder.feed(body) == ["a"]
+    assert decoder.skipped == 2
+
+
+def test_error_is_visible_at_once_when_held_back_behind_events() -> None:
+    decoder = EventDecoder()
+    good = sse({"event": "text-chunk", "data": {"text": "a"}})
+    assert decoder.feed(good + b"data: {oops\n\n") == ["a"]
+    assert isinstance(decoder.error, ProtocolError)
+    with pytest.raises(ProtocolError):
+        decoder.feed(b"")
 
 
 @pytest.mark.parametrize("data", [b"[1]", b'"text-chunk"', b"3", b"null", b"true"])
@@ -586,6 +602,8 @@ def reference_event(event: ServerSentEvent) -> Event | None:
 
     Raises ValueError (or RecursionError) for a payload the decoder must reject.
     """
+    if not event.data:
+        return None  # a keep-alive
     obj = json.loads(event.data)
     if not isinstance(obj, dict):
         raise ValueError("not an object")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -60,10 +61,14 @@ class AsyncStream:
         return self._iterator
 
     async def until_done(self) -> str:
-        """Read the rest of the reply and return its whole text."""
+        """Read the rest of the reply and return its whole text.
+
+        Raises the stream's error if it failed, or IncompleteStreamError if it
+        was closed before stream-end: a text returned is always whole.
+        """
         async for _ in self._iterator:
             pass
-        return self._state.text
+        return self._state.whole_text()
 
     async def display(self) -> str:
         """Show the reply as it arrives and return its whole text.
@@ -79,10 +84,14 @@ class AsyncStream:
                 view.append(chunk)
         finally:
             view.close()
-        return self._state.text
+        return self._state.whole_text()
 
     async def aclose(self) -> None:
-        """Stop reading and release the connection; safe to call twice."""
+        """Stop reading and release the connection; safe to call twice.
+
+        Call it from the code that iterates (or leave the ``with`` block); to
+        stop a stream that another task is reading, cancel that task.
+        """
         await self._iterator.aclose()
 
     async def __aenter__(self) -> AsyncStream:
@@ -123,12 +132,17 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
                     elif handle(item):
                         await _finish(response, state, decoder.skipped)
                         return
+                if decoder.error is not None:
+                    # Held back behind the events just yielded: report it now, not
+                    # after the server's next bytes (or a read timeout).
+                    raise decoder.error
             raise state.incomplete()
         except DarkAIError as exc:
             if not exc.partial_text:
                 exc.partial_text = state.text
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
+                state.error = exc
                 raise
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
@@ -147,10 +161,11 @@ async def _finish(response: AsyncResponse, state: ReplyState, skipped: int) -> N
     extra = await response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
-    logger.debug(
-        "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
-        state.received,
-        len(state.chunks),
-        skipped,
-        state.elapsed,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            state.received,
+            len(state.chunks),
+            skipped,
+            state.elapsed,
+        )

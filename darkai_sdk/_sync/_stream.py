@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -62,10 +63,14 @@ class Stream:
         return self._iterator
 
     def until_done(self) -> str:
-        """Read the rest of the reply and return its whole text."""
+        """Read the rest of the reply and return its whole text.
+
+        Raises the stream's error if it failed, or IncompleteStreamError if it
+        was closed before stream-end: a text returned is always whole.
+        """
         for _ in self._iterator:
             pass
-        return self._state.text
+        return self._state.whole_text()
 
     def display(self) -> str:
         """Show the reply as it arrives and return its whole text.
@@ -81,10 +86,14 @@ class Stream:
                 view.append(chunk)
         finally:
             view.close()
-        return self._state.text
+        return self._state.whole_text()
 
     def close(self) -> None:
-        """Stop reading and release the connection; safe to call twice."""
+        """Stop reading and release the connection; safe to call twice.
+
+        Call it from the code that iterates (or leave the ``with`` block); to
+        stop a stream that another task is reading, cancel that task.
+        """
         self._iterator.close()
 
     def __enter__(self) -> Stream:
@@ -125,12 +134,17 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
                     elif handle(item):
                         _finish(response, state, decoder.skipped)
                         return
+                if decoder.error is not None:
+                    # Held back behind the events just yielded: report it now, not
+                    # after the server's next bytes (or a read timeout).
+                    raise decoder.error
             raise state.incomplete()
         except DarkAIError as exc:
             if not exc.partial_text:
                 exc.partial_text = state.text
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
+                state.error = exc
                 raise
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
@@ -149,10 +163,11 @@ def _finish(response: SyncResponse, state: ReplyState, skipped: int) -> None:
     extra = response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
-    logger.debug(
-        "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
-        state.received,
-        len(state.chunks),
-        skipped,
-        state.elapsed,
-    )
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            state.received,
+            len(state.chunks),
+            skipped,
+            state.elapsed,
+        )

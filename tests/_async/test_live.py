@@ -420,3 +420,39 @@ async def test_chunks_reach_the_caller_as_they_arrive(
     # The first chunk comes long before the last: nothing waits for the whole body.
     assert arrivals[-1] - arrivals[0] >= 0.6
     assert arrivals[0] < arrivals[-1] / 2
+
+
+async def test_malformed_event_before_a_stall_is_reported_at_once(server: DarkAIServer) -> None:
+    server.reply(Reply(text="abcdef", chunk_size=2, malformed_after=2, stall_after=2))
+    started = time.monotonic()
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=Timeout(read=5)) as c:
+        with pytest.raises(ProtocolError) as info:
+            await c.complete("hi")
+    assert info.value.partial_text == "abcd"
+    assert time.monotonic() - started < 2
+
+
+async def test_until_done_after_an_error_raises_it_again(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=5, cut_after=2))
+    async with client.stream("hi") as stream:
+        with pytest.raises(IncompleteStreamError):
+            async for _ in stream:
+                pass
+        with pytest.raises(IncompleteStreamError) as info:
+            await stream.until_done()
+    assert info.value.partial_text == TEXT[:10]
+
+
+async def test_until_done_after_an_early_break_reports_the_reply_incomplete(
+    client: AsyncDarkAI, server: DarkAIServer
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=5))
+    async with client.stream("hi") as stream:
+        async for _ in stream:
+            break
+        await stream.aclose()
+        with pytest.raises(IncompleteStreamError, match="closed before stream-end") as info:
+            await stream.until_done()
+    assert info.value.partial_text == TEXT[:5]
