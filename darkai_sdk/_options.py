@@ -91,7 +91,8 @@ class ClientOptions:
             on_mismatch=on_mismatch,  # type: ignore[arg-type]
             verify=verify,
             max_line_size=max_line_size,
-            secrets=secrets_of(checked_proxy, checked_headers),
+            secrets=secrets_of(checked_proxy, checked_headers)
+            + secrets_of(resolve_base_url(base_url), {}),
         )
         if not verify:
             logger.warning(

@@ -33,7 +33,11 @@ def redact_url(url: str) -> str:
 
 
 def secrets_of(proxy: str | None, headers: Mapping[str, str]) -> tuple[str, ...]:
-    """Collect the strings that must never be shown: proxy credentials, secret headers."""
+    """Collect the strings that must never be shown: credentials in a URL, secret headers.
+
+    ``proxy`` is any URL whose ``user:password@`` must stay hidden (a proxy or
+    the endpoint).
+    """
     found: list[str] = []
     if proxy:
         try:
@@ -54,6 +58,14 @@ def secrets_of(proxy: str | None, headers: Mapping[str, str]) -> tuple[str, ...]
             found.append(value)
             # "Bearer xyz": the token alone may be echoed too (the scheme is no secret)
             found += [w for w in value.split() if len(w) >= 4 and w.lower() not in _SCHEMES]
+            scheme, _, token = value.partition(" ")
+            if scheme.lower() == "basic":
+                # The decoded "user:pass" (and each half) may be echoed too.
+                try:
+                    pair = base64.b64decode(token.strip(), validate=True).decode("utf-8")
+                except ValueError:
+                    pair = ""
+                found += [pair, *pair.split(":", 1)] if ":" in pair else []
     # Longest first, so a secret containing another is masked whole.
     return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -125,7 +127,7 @@ class ReplyState:
                     raise StreamIntegrityError(
                         message, final_message=event.message, partial_text=text
                     )
-                warnings.warn(message, StreamIntegrityWarning, stacklevel=4)
+                warnings.warn(message, StreamIntegrityWarning, stacklevel=_caller_level())
             return False
         if type(event) is ServerError:
             raise ServerEventError(
@@ -139,3 +141,16 @@ class ReplyState:
             f"the reply ended before stream-end after {self.received} characters",
             partial_text=self.text,
         )
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_level() -> int:
+    """The stacklevel of the first frame outside this package: the user's line."""
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level

@@ -107,6 +107,11 @@ def build_request(
     if extra_body:
         if not isinstance(extra_body, Mapping):
             raise TypeError(f"extra_body must be a mapping, got {type(extra_body).__name__}")
+        clash = sorted(set(extra_body) & set(payload))
+        if clash:
+            raise ValueError(
+                f"extra_body may not set {', '.join(clash)}: pass the prompt and model as arguments"
+            )
         payload.update(extra_body)
     try:
         body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")

@@ -189,3 +189,16 @@ def test_wrapped_error_raised_from_an_except_block_hides_the_original() -> None:
     assert error.__cause__ is None
     assert error.__suppress_context__
     assert "hunter2" not in str(error)
+
+
+def test_basic_authorization_is_masked_decoded_too() -> None:
+    import base64
+
+    token = base64.b64encode(b"bob:s3cr3tPW").decode()
+    secrets = secrets_of(None, {"Authorization": f"Basic {token}"})
+    text = scrub(f"bad credentials bob:s3cr3tPW ({token})", secrets)
+    assert "s3cr3tPW" not in text and token not in text
+
+
+def test_credentials_in_the_endpoint_url_are_secrets() -> None:
+    assert "s3cr3tPW" in secrets_of("http://bob:s3cr3tPW@host/chat", {})

@@ -176,3 +176,13 @@ def test_incomplete_returns_rather_than_raises() -> None:
     error = state.incomplete()
     assert isinstance(error, DarkAIError)
     assert not state.done
+
+
+def test_mismatch_warning_points_at_the_callers_line() -> None:
+    from darkai_sdk._events import FinalResponse
+
+    state = ReplyState()
+    state.append("abc")
+    with pytest.warns(StreamIntegrityWarning) as record:
+        state.handle(FinalResponse("abd"))  # this line is the caller's
+    assert record[0].filename == __file__

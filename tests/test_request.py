@@ -360,3 +360,9 @@ def test_more_than_max_redirects_raise_api_connection_error() -> None:
 
 def test_redirect_count_does_not_affect_request_equality() -> None:
     assert _request(redirects=3) == _request(redirects=0)
+
+
+@pytest.mark.parametrize("key", ["query", "model"])
+def test_extra_body_cannot_override_the_prompt_or_model(key: str) -> None:
+    with pytest.raises(ValueError, match=key):
+        build_request("https://h/chat", "hi", "gpt-4o", extra_body={key: "x"})

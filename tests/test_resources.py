@@ -191,3 +191,15 @@ async def test_two_thousand_cancellations_leave_no_fd_or_connection_behind(
         # The client is still usable.
         server.reply(Reply(text="fine"))
         assert await c.complete("hi") == "fine"
+
+
+def test_client_works_across_two_event_loops() -> None:
+    from darkai_sdk import AsyncDarkAI
+    from darkai_sdk.testing import DarkAIServer
+
+    with DarkAIServer() as server:
+        client = AsyncDarkAI(server.url)
+        assert "one" in asyncio.run(client.complete("one"))
+        # A second asyncio.run() has a new loop: the client makes a new session.
+        assert "two" in asyncio.run(client.complete("two"))
+        asyncio.run(client.aclose())

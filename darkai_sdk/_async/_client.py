@@ -57,7 +57,13 @@ class AsyncDarkAI:
             verify=verify,
             max_line_size=max_line_size,
         )
-        self._transport: AsyncTransport | None = None
+        options = self._options
+        self._transport = AsyncTransport(
+            timeout=options.timeout,
+            proxy=options.proxy,
+            verify=options.verify,
+            secrets=options.secrets,
+        )
 
     @property
     def base_url(self) -> str:
@@ -123,14 +129,6 @@ class AsyncDarkAI:
 
         Same-origin 307/308 redirects are followed; the caller closes the response.
         """
-        if self._transport is None:
-            options = self._options
-            self._transport = AsyncTransport(
-                timeout=options.timeout,
-                proxy=options.proxy,
-                verify=options.verify,
-                secrets=options.secrets,
-            )
         logger.debug("POST %s model=%s", redact_url(request.url), request.model)
         while True:
             response = await self._transport.send(request)
@@ -162,9 +160,7 @@ class AsyncDarkAI:
 
     async def aclose(self) -> None:
         """Close pooled connections. The client can still be used afterwards."""
-        if self._transport is not None:
-            transport, self._transport = self._transport, None
-            await transport.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> AsyncDarkAI:
         return self

@@ -59,7 +59,13 @@ class DarkAI:
             verify=verify,
             max_line_size=max_line_size,
         )
-        self._transport: SyncTransport | None = None
+        options = self._options
+        self._transport = SyncTransport(
+            timeout=options.timeout,
+            proxy=options.proxy,
+            verify=options.verify,
+            secrets=options.secrets,
+        )
 
     @property
     def base_url(self) -> str:
@@ -125,14 +131,6 @@ class DarkAI:
 
         Same-origin 307/308 redirects are followed; the caller closes the response.
         """
-        if self._transport is None:
-            options = self._options
-            self._transport = SyncTransport(
-                timeout=options.timeout,
-                proxy=options.proxy,
-                verify=options.verify,
-                secrets=options.secrets,
-            )
         logger.debug("POST %s model=%s", redact_url(request.url), request.model)
         while True:
             response = self._transport.send(request)
@@ -164,9 +162,7 @@ class DarkAI:
 
     def close(self) -> None:
         """Close pooled connections. The client can still be used afterwards."""
-        if self._transport is not None:
-            transport, self._transport = self._transport, None
-            transport.close()
+        self._transport.close()
 
     def __enter__(self) -> DarkAI:
         return self

@@ -28,7 +28,9 @@ StrGenerator = AsyncGenerator[str, None]
 """What a stream's iterator is, in this world."""
 
 _READ_BUFFER = 256 * 1024
-DRAIN_WAIT = 0.5
+# After stream-end the reply is whole: wait this long at most for the body's end
+# (so the connection can be pooled) before handing control back.
+DRAIN_WAIT = 0.1
 DRAIN_LIMIT = 64 * 1024
 
 
@@ -140,6 +142,7 @@ class AsyncTransport:
         self._verify = verify
         self._secrets = secrets
         self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._env_proxies: dict[str, str] = {}  # "" for no proxy
 
     def _proxy_for(self, url: str) -> str | None:
@@ -164,7 +167,14 @@ class AsyncTransport:
         return found or None
 
     def _get_session(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        if self._session is not None and self._loop is not loop:
+            # Made under another event loop (an earlier asyncio.run()): its pooled
+            # connections belong to that loop and cannot serve this one.
+            self._session.detach()
+            self._session = None
         if self._session is None or self._session.closed:
+            self._loop = loop
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(ssl=self._verify),
                 timeout=self._timeout,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 from collections.abc import Generator, Mapping
 from urllib.parse import urlsplit
@@ -29,7 +30,9 @@ StrGenerator = Generator[str, None, None]
 """What a stream's iterator is, in this world."""
 
 _READ_SIZE = 256 * 1024
-DRAIN_WAIT = 0.5
+# After stream-end the reply is whole: wait this long at most for the body's end
+# (so the connection can be pooled) before handing control back.
+DRAIN_WAIT = 0.1
 DRAIN_LIMIT = 64 * 1024
 _TIMEOUTS = (
     requests.exceptions.Timeout,
@@ -155,9 +158,14 @@ class SyncTransport:
         self._verify = verify
         self._secrets = secrets
         self._session: requests.Session | None = None
+        self._lock = threading.Lock()
         self._env: dict[str, tuple[dict[str, str] | None, bool | str]] = {}
 
     def _get_session(self) -> requests.Session:
+        with self._lock:
+            return self._make_session()
+
+    def _make_session(self) -> requests.Session:
         if self._session is None:
             session = requests.Session()
             # The environment is read once per origin in _settings_for, not per request.
