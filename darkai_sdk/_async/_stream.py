@@ -23,9 +23,10 @@ __all__ = ["AsyncStream"]
 class AsyncStream:
     """One streamed reply: an iterable of text chunks and a context manager.
 
-    Nothing is sent until iteration starts. Leaving the ``with`` block, breaking
-    out, an error or cancellation closes the connection. ``text`` holds all text
-    received so far and ``final_message`` the server's ``final-response``.
+    Nothing is sent until iteration starts. Leaving the ``with`` block, whether
+    the loop finished, broke out or raised, closes the connection (in async code,
+    so does cancelling the reading task). ``text`` holds all text received so
+    far and ``final_message`` the server's ``final-response``.
     """
 
     def __init__(self, client: AsyncDarkAI, request: Request, *, keep_text: bool = True) -> None:
@@ -89,8 +90,8 @@ class AsyncStream:
     async def aclose(self) -> None:
         """Stop reading and release the connection; safe to call twice.
 
-        Call it from the code that iterates (or leave the ``with`` block); to
-        stop a stream that another task is reading, cancel that task.
+        Call it from the code that iterates (or leave the ``with`` block), not
+        from another thread or task while a loop over the stream is running.
         """
         await self._iterator.aclose()
 
