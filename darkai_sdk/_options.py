@@ -81,8 +81,9 @@ class ClientOptions:
             raise ValueError(f"max_line_size must be a positive integer, got {max_line_size!r}")
         checked_headers = validate_headers(headers)
         checked_proxy = _check_proxy(proxy)
+        url = resolve_base_url(base_url)
         options = cls(
-            base_url=resolve_base_url(base_url),
+            base_url=url,
             timeout=coerce_timeout(timeout),
             retry=RetryPolicy(max_retries=max_retries),
             headers=checked_headers,
@@ -91,8 +92,7 @@ class ClientOptions:
             on_mismatch=on_mismatch,  # type: ignore[arg-type]
             verify=verify,
             max_line_size=max_line_size,
-            secrets=secrets_of(checked_proxy, checked_headers)
-            + secrets_of(resolve_base_url(base_url), {}),
+            secrets=secrets_of(checked_proxy, checked_headers) + secrets_of(url, {}),
         )
         if not verify:
             logger.warning(

@@ -45,24 +45,23 @@ def _exit_code_table() -> str:
     return f"exit codes:\n{exit_code_table()}\n"
 
 
-def _positive_float(text: str) -> float:
+def _seconds(text: str, *, allow_zero: bool) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        wanted = "0 or more seconds" if allow_zero else "a positive number of seconds"
+        raise argparse.ArgumentTypeError(f"must be {wanted}: {text!r}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    return _seconds(text, allow_zero=False)
 
 
 def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be 0 or more seconds: {text!r}")
-    return value
+    return _seconds(text, allow_zero=True)
 
 
 def _non_negative_int(text: str) -> int:
