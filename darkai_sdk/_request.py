@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ._exceptions import APIStatusError
-from ._redact import redact_url
+from ._redact import redact_url, scrub
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -126,14 +126,18 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
-def redirect_request(request: Request, status: int, location: str | None) -> Request | None:
+def redirect_request(
+    request: Request, status: int, location: str | None, secrets: Sequence[str] = ()
+) -> Request | None:
     """Return the request to send after a redirect, or None if ``status`` is not one.
 
     A redirect to another origin, or one that would turn the POST into a GET
     (301/302/303) and so drop the prompt, is not followed: it raises
     :class:`APIStatusError` naming the target, so no body or credential leaves
-    for a host the user did not choose. More than ``MAX_REDIRECTS`` hops raise
-    :class:`APIStatusError` too (never retried).
+    for a host the user did not choose. Nor is one whose Location holds any of
+    ``secrets`` (a credential echoed into a URL would reach every log that URL
+    does); messages show the target with ``secrets`` masked. More than
+    ``MAX_REDIRECTS`` hops raise :class:`APIStatusError` too (never retried).
     """
     if status not in _REDIRECT_STATUSES:
         return None
@@ -146,16 +150,22 @@ def redirect_request(request: Request, status: int, location: str | None) -> Req
         raise APIStatusError(
             f"redirect {status} to an invalid Location not followed", status_code=status
         ) from None
+    shown = scrub(redact_url(target), secrets)
     if not same_origin or status in (301, 302, 303):
         raise APIStatusError(
-            f"redirect {status} to {redact_url(target)} not followed: the request would "
+            f"redirect {status} to {shown} not followed: the request would "
             "lose its body or go to another host; set base_url to the new address",
+            status_code=status,
+        )
+    if scrub(location, secrets) != location:
+        raise APIStatusError(
+            f"redirect {status} to {shown} not followed: its Location holds a credential",
             status_code=status,
         )
     if request.redirects >= MAX_REDIRECTS:
         # A status error, not a connection error: retrying cannot end a loop.
         raise APIStatusError(
-            f"too many redirects (more than {MAX_REDIRECTS}), last to {redact_url(target)}",
+            f"too many redirects (more than {MAX_REDIRECTS}), last to {shown}",
             status_code=status,
         )
     return Request(

@@ -366,3 +366,27 @@ def test_redirect_count_does_not_affect_request_equality() -> None:
 def test_extra_body_cannot_override_the_prompt_or_model(key: str) -> None:
     with pytest.raises(ValueError, match=key):
         build_request("https://h/chat", "hi", "gpt-4o", extra_body={key: "x"})
+
+
+# --- redirects that echo a credential (issue 12, item 10) ----------------------------------
+
+
+def test_a_same_origin_redirect_echoing_a_secret_is_refused_masked() -> None:
+    secrets = ("Bearer sk-abcdef123", "sk-abcdef123")
+    with pytest.raises(APIStatusError) as info:
+        redirect_request(_request(), 307, "/chat?key=sk-abcdef123", secrets)
+    assert str(info.value) == (
+        "redirect 307 to https://darkai.foundation/chat?key=**** not followed: "
+        "its Location holds a credential"
+    )
+
+
+def test_a_cross_origin_redirect_message_masks_secrets() -> None:
+    with pytest.raises(APIStatusError) as info:
+        redirect_request(_request(), 307, "https://evil.example/?t=sk-abcdef123", ["sk-abcdef123"])
+    assert "https://evil.example/?t=**** not followed" in str(info.value)
+
+
+def test_a_redirect_without_a_secret_is_still_followed() -> None:
+    follow = redirect_request(_request(), 307, "/v2/chat", ["sk-abcdef123"])
+    assert follow is not None and follow.url == "https://darkai.foundation/v2/chat"
