@@ -17,6 +17,7 @@ __all__ = [
     "USER_AGENT",
     "Request",
     "build_request",
+    "check_sendable",
     "resolve_base_url",
     "validate_headers",
     "redirect_request",
@@ -96,8 +97,11 @@ def build_request(
 ) -> Request:
     """Build the POST of ``{"query": prompt, "model": model}`` (plus ``extra_body``).
 
-    User ``headers`` override the defaults, whatever their case.
+    User ``headers`` override the defaults, whatever their case. Text that UTF-8
+    cannot carry (a lone surrogate) raises ``ValueError`` naming where it is.
     """
+    check_sendable("the prompt", prompt)
+    check_sendable("the model name", model)
     merged = dict(BASE_HEADERS)
     if headers:
         lowered = {name.lower() for name in headers}
@@ -114,10 +118,31 @@ def build_request(
             )
         payload.update(extra_body)
     try:
-        body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"extra_body is not JSON-serialisable: {exc}") from None
-    return Request(url=url, headers=merged, body=body, model=model)
+    # The prompt and model are checked above: only extra_body can hold one now.
+    check_sendable("extra_body", text)
+    return Request(url=url, headers=merged, body=text.encode("utf-8"), model=model)
+
+
+def check_sendable(what: str, text: str) -> None:
+    """Raise ``ValueError`` if ``text`` holds a lone surrogate, which UTF-8 cannot carry.
+
+    Such a character is no text: it is what a byte that is not UTF-8 becomes when
+    decoded with ``errors="surrogateescape"`` (as Python does with command-line
+    arguments and file names), or half of a pair split apart.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        context = text[max(0, exc.start - 24) : exc.start + 1]  # repr() escapes it
+        raise ValueError(
+            f"{what} holds a lone surrogate, U+{code:04X}, at {context!r}: it is not "
+            "text and cannot be sent (a byte that is not UTF-8, decoded with "
+            "errors='surrogateescape'?)"
+        ) from None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
