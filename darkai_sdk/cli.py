@@ -75,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(sys.stdin, sys.stdout, sys.stderr, debug=args.debug)
     renderer: Renderer | None = None
     if args.command in ("ask", "chat"):
-        renderer = JsonRenderer(console.stdout) if args.json else TextRenderer(console.stdout)
+        if args.json:
+            renderer = JsonRenderer(console.stdout)
+        else:
+            renderer = TextRenderer(console.stdout, terminal=console.stdout_is_terminal)
     with _sdk_messages_to(console):
         try:
             return _run(args, console, renderer)
