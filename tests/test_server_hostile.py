@@ -113,3 +113,13 @@ def test_echo_header_puts_the_token_in_the_error_event(server: DarkAIServer) -> 
 def test_echo_header_of_a_header_not_sent_echoes_nothing(server: DarkAIServer) -> None:
     server.reply(Reply(redirect="/chat", echo_header="Authorization"))
     assert exchange(server.port).headers["location"] == "/chat?echo="
+
+
+# -- what the docs say of the server -------------------------------------------------------
+
+
+def test_the_default_models_are_the_sdk_models() -> None:
+    from darkai_sdk import MODELS
+    from darkai_sdk.testing import DEFAULT_MODELS
+
+    assert tuple(MODELS) == DEFAULT_MODELS  # as the comment on DEFAULT_MODELS says
