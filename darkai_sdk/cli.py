@@ -92,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_error(console, renderer, exc)
         except Exception as exc:  # a bug or an OS failure: still one line, unless --debug
             if console.debug:
-                raise
+                console.error(f"unexpected {type(exc).__name__}: {one_line(str(exc))}")
+                console.traceback(exc)  # escaped: its text may be a server's
+                return ERROR
             console.error(
                 f"unexpected {type(exc).__name__}: {one_line(str(exc))} "
                 "(run with --debug for the traceback)"

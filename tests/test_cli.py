@@ -738,3 +738,21 @@ def test_a_byte_that_is_not_utf8_in_the_arguments_is_a_usage_error_naming_it(
         % (3 if what == b"the prompt" else 0)
     )
     assert server.requests == []
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_error_is_shown_escaped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], debug: bool
+) -> None:
+    import darkai_sdk.cli
+
+    def broken(*args: Any) -> int:
+        raise RuntimeError("\x1b]0;pwned\x07")
+
+    monkeypatch.setattr(darkai_sdk.cli, "_run", broken)
+    code = darkai_sdk.cli.main([*(["--debug"] if debug else []), "--local", "hi"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("darkai: error: unexpected RuntimeError: \\x1b]0;pwned\\x07")
+    assert_no_raw_control(err)
+    assert ("Traceback" in err) is debug
