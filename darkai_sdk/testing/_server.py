@@ -17,7 +17,7 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._replies import DEFAULT_MODELS, Reply
-from ._wire import error_body, plan_body
+from ._wire import error_body, plan_body, with_echo
 
 __all__ = ["CHAT_PATH", "DarkAIServer", "RecordedRequest"]
 
@@ -277,6 +277,8 @@ class DarkAIServer:
         query, model = recorded.prompt or "", recorded.model or ""
 
         reply = self._next_reply()
+        if reply.echo_header is not None:
+            reply = with_echo(reply, request.headers.get(reply.echo_header, ""))
         if reply.headers_delay and await self._closing_within(reply.headers_delay):
             _abort(request)
             return web.Response()  # aiohttp fails to send it and moves on
