@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._events import EventDecoder
-from .._exceptions import DarkAIError
+from .._events import Event, EventDecoder
+from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
 from .._reply import ReplyState
 from .._request import Request
@@ -118,33 +118,48 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
     policy = client.retry_policy
     append = state.append
     handle = state.handle
+    settle = state.settle
     attempt = 0
     while True:
         response: AsyncResponse | None = None
         try:
             response = await client._open(request)
             decoder = EventDecoder(max_line_size=client.max_line_size)
-            async for data in response.iter_bytes():
-                # An empty read marks the end of the body: flush the decoder.
-                for item in decoder.feed(data) if data else decoder.close():
+            body: AsyncIterator[bytes] | None = response.iter_bytes()
+            items: list[Event] = []
+            while True:
+                for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
                     elif handle(item):
-                        await _finish(response, state, decoder.skipped)
+                        settle()
+                        await _finish(response, state, decoder)
                         return
+                settle()
+                if decoder.replaced:
+                    state.report_replaced(decoder.replaced)
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
                     # after the server's next bytes (or a read timeout).
                     raise decoder.error
-            raise state.incomplete()
+                if body is None:
+                    raise IncompleteStreamError(
+                        f"the reply ended before stream-end after {state.received} characters"
+                    )
+                try:
+                    data = await body.__anext__()
+                except StopAsyncIteration:
+                    body = None
+                    items = decoder.close()
+                else:
+                    items = decoder.feed(data)
         except DarkAIError as exc:
-            if not exc.partial_text:
-                exc.partial_text = state.text
+            state.fail(exc)
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
-                state.error = exc
                 raise
+            state.error = None
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
             state.retries = attempt
@@ -157,16 +172,16 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
         await sleep(delay)
 
 
-async def _finish(response: AsyncResponse, state: ReplyState, skipped: int) -> None:
+async def _finish(response: AsyncResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = await response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
             state.received,
-            len(state.chunks),
-            skipped,
+            state.chunks,
+            decoder.skipped,
             state.elapsed,
         )

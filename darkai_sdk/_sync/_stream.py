@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .._events import EventDecoder
-from .._exceptions import DarkAIError
+from .._events import Event, EventDecoder
+from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
 from .._reply import ReplyState
 from .._request import Request
@@ -120,33 +120,48 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
     policy = client.retry_policy
     append = state.append
     handle = state.handle
+    settle = state.settle
     attempt = 0
     while True:
         response: SyncResponse | None = None
         try:
             response = client._open(request)
             decoder = EventDecoder(max_line_size=client.max_line_size)
-            for data in response.iter_bytes():
-                # An empty read marks the end of the body: flush the decoder.
-                for item in decoder.feed(data) if data else decoder.close():
+            body: Iterator[bytes] | None = response.iter_bytes()
+            items: list[Event] = []
+            while True:
+                for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
                     elif handle(item):
-                        _finish(response, state, decoder.skipped)
+                        settle()
+                        _finish(response, state, decoder)
                         return
+                settle()
+                if decoder.replaced:
+                    state.report_replaced(decoder.replaced)
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
                     # after the server's next bytes (or a read timeout).
                     raise decoder.error
-            raise state.incomplete()
+                if body is None:
+                    raise IncompleteStreamError(
+                        f"the reply ended before stream-end after {state.received} characters"
+                    )
+                try:
+                    data = body.__next__()
+                except StopIteration:
+                    body = None
+                    items = decoder.close()
+                else:
+                    items = decoder.feed(data)
         except DarkAIError as exc:
-            if not exc.partial_text:
-                exc.partial_text = state.text
+            state.fail(exc)
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
-                state.error = exc
                 raise
+            state.error = None
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
             state.retries = attempt
@@ -159,16 +174,16 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
         sleep(delay)
 
 
-def _finish(response: SyncResponse, state: ReplyState, skipped: int) -> None:
+def _finish(response: SyncResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
             state.received,
-            len(state.chunks),
-            skipped,
+            state.chunks,
+            decoder.skipped,
             state.elapsed,
         )
