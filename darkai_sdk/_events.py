@@ -310,14 +310,15 @@ class EventDecoder:
             fixed.append(self._whole(text))
         return fixed
 
-    def _whole(self, text: str) -> str:
+    def _whole(self, text: str, *, count: bool = True) -> str:
         """``text`` with surrogate pairs joined and lone surrogates as U+FFFD (counted)."""
         try:
             text.encode("utf-8")
         except UnicodeEncodeError:
             before = text.count("\ufffd")
             text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-            self.replaced += text.count("\ufffd") - before
+            if count:
+                self.replaced += text.count("\ufffd") - before
         return text
 
     def _flush_high(self, out: list[Event]) -> None:
@@ -377,8 +378,8 @@ class EventDecoder:
         elif name == "final-response":
             self._flush_high(out)
             message = _string_field(obj, "message", raw)
-            if "\\u" in raw:
-                message = self._whole(message)
+            if "\\u" in raw:  # repaired as the chunks are, to compare; the text counts
+                message = self._whole(message, count=False)
             out.append(FinalResponse(message))
         elif name == "stream-end":
             self._flush_high(out)

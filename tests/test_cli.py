@@ -756,3 +756,13 @@ def test_an_unexpected_error_is_shown_escaped(
     assert err.startswith("darkai: error: unexpected RuntimeError: \\x1b]0;pwned\\x07")
     assert_no_raw_control(err)
     assert ("Traceback" in err) is debug
+
+
+def test_emoji_split_into_utf16_halves_is_printed_whole(server: DarkAIServer) -> None:
+    text = "Smile 🙂, rocket 🚀, thumbs 👍🏽."
+    server.reply(Reply(text=text, chunk_size=1, chunk_units="utf-16"))
+    result = darkai("--base-url", server.url, "hi")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == text + "\n"
+    assert "?" not in result.stdout
+    assert "Warning" not in result.stderr

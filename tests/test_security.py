@@ -31,6 +31,8 @@ from darkai_sdk import (
     AuthenticationError,
     DarkAI,
     DarkAIError,
+    ProtocolError,
+    ServerEventError,
     Timeout,
 )
 from darkai_sdk._transports._aiohttp import AsyncTransport
@@ -494,3 +496,28 @@ def test_environment_proxy_secrets_join_the_list_in_order(
     assert "secret123" in secrets and "sec" in secrets
     assert [len(s) for s in secrets] == sorted(map(len, secrets), reverse=True)
     assert len(set(secrets)) == len(secrets)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_an_error_event_echoing_the_token_is_masked(
+    world: str, log: pytest.LogCaptureFixture
+) -> None:
+    reply = Reply(text="partial", chunk_size=3, error_after=1, echo_header="Authorization")
+    with DarkAIServer(reply=reply) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, ServerEventError)
+    assert str(error).endswith("The model failed while generating the reply. ****")
+    assert error.partial_text == "par"
+    assert_no_secret(seen)
+    assert_no_secret(log.text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_malformed_event_echoing_the_token_is_masked(world: str) -> None:
+    reply = Reply(text="partial", chunk_size=3, malformed_after=1, malformed_data=f"bad {TOKEN}")
+    with DarkAIServer(reply=reply) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, ProtocolError)
+    assert error.line == "bad ****" and "'bad ****'" in str(error)
+    assert error.partial_text == "par"
+    assert_no_secret(seen)

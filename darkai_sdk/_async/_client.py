@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import DarkAIError, ProtocolError
+from .._exceptions import ProtocolError
 from .._logging import logger
 from .._options import ClientOptions, OnMismatch
 from .._prompt import Messages
-from .._redact import mask_error, redact_url
+from .._redact import redact_url
 from .._request import Request, redirect_request
 from .._retry import RetryPolicy, parse_retry_after
 from .._sse import DEFAULT_MAX_LINE_SIZE
@@ -111,7 +111,7 @@ class AsyncDarkAI:
         ``partial_text`` are then empty).
         """
         request = self._options.build(messages, model, extra_body)
-        return AsyncStream(self, request, keep_text=keep_text)
+        return AsyncStream(self._open, request, self._options, keep_text=keep_text)
 
     async def complete(
         self,
@@ -128,16 +128,10 @@ class AsyncDarkAI:
         """Send ``request`` and return its 2xx response; other answers raise typed errors.
 
         Same-origin 307/308 redirects are followed; the caller closes the response.
-        Known secrets are masked in every error and log line built from the answer.
+        The stream masks known secrets in the errors; a redirect whose target holds
+        one is not followed, so it reaches no log line.
         """
         logger.debug("POST %s model=%s", redact_url(request.url), request.model)
-        try:
-            return await self._follow(request)
-        except DarkAIError as exc:
-            mask_error(exc, self._options.secrets)
-            raise
-
-    async def _follow(self, request: Request) -> AsyncResponse:
         while True:
             response = await self._transport.send(request)
             status = response.status_code

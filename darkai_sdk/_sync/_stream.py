@@ -7,19 +7,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .._events import Event, EventDecoder
 from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
+from .._options import ClientOptions
+from .._redact import mask_error
 from .._reply import ReplyState
 from .._request import Request
 from .._transports._requests import SyncResponse, StrGenerator, sleep
 
-if TYPE_CHECKING:
-    from ._client import DarkAI
+__all__ = ["Stream", "SyncOpener"]
 
-__all__ = ["Stream"]
+
+class SyncOpener(Protocol):
+    """What a stream opens its reply with: the client's way of sending a request."""
+
+    def __call__(self, request: Request) -> SyncResponse:
+        """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
 
 
 class Stream:
@@ -31,14 +37,22 @@ class Stream:
     far and ``final_message`` the server's ``final-response``.
     """
 
-    def __init__(self, client: DarkAI, request: Request, *, keep_text: bool = True) -> None:
+    def __init__(
+        self,
+        open_response: SyncOpener,
+        request: Request,
+        options: ClientOptions,
+        *,
+        keep_text: bool = True,
+    ) -> None:
         self.model = request.model
         self._state = ReplyState(
-            raise_on_mismatch=client.on_mismatch == "raise", keep_text=keep_text
+            raise_on_mismatch=options.on_mismatch == "raise", keep_text=keep_text
         )
-        # The iterator holds the client and the state, never the stream: no reference
-        # cycle, so dropping the stream finalizes the iterator (and the connection) at once.
-        self._iterator = _iterate(client, request, self._state)
+        # The iterator holds the opener, options and state, never the stream: no
+        # reference cycle, so dropping the stream finalizes the iterator (and the
+        # connection) at once.
+        self._iterator = _iterate(open_response, request, options, self._state)
 
     @property
     def text(self) -> str:
@@ -115,9 +129,11 @@ class Stream:
         )
 
 
-def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerator:
+def _iterate(
+    open_response: SyncOpener, request: Request, options: ClientOptions, state: ReplyState
+) -> StrGenerator:
     """Send ``request`` (retrying while no text has arrived) and yield its text chunks."""
-    policy = client.retry_policy
+    policy = options.retry
     append = state.append
     handle = state.handle
     settle = state.settle
@@ -125,8 +141,8 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
     while True:
         response: SyncResponse | None = None
         try:
-            response = client._open(request)
-            decoder = EventDecoder(max_line_size=client.max_line_size)
+            response = open_response(request)
+            decoder = EventDecoder(max_line_size=options.max_line_size)
             body: Iterator[bytes] | None = response.iter_bytes()
             items: list[Event] = []
             while True:
@@ -135,12 +151,13 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
                         append(item)
                         yield item
                     elif handle(item):
-                        settle()
-                        _finish(response, state, decoder)
-                        return
+                        break  # stream-end
                 settle()
                 if decoder.replaced:
                     state.report_replaced(decoder.replaced)
+                if state.done:
+                    _finish(response, state, decoder)
+                    return
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
                     # after the server's next bytes (or a read timeout).
@@ -157,7 +174,8 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
                 else:
                     items = decoder.feed(data)
         except DarkAIError as exc:
-            state.fail(exc)
+            # A server may echo a credential in any message: mask them all, once, here.
+            state.fail(mask_error(exc, options.secrets))
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
                 raise
