@@ -301,3 +301,28 @@ def test_wire_is_the_pieces_as_http_chunks(tools: dict[str, ModuleType]) -> None
     assert bodies.frame_chunked([b"data", b"x" * 26]) == (
         b"4\r\ndata\r\n1a\r\n" + b"x" * 26 + b"\r\n0\r\n\r\n"
     )
+
+
+def test_baseline_prints_each_target_then_and_now(
+    tools: dict[str, ModuleType], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    earlier = tmp_path / "earlier.json"
+    name = "DarkAI.stream first-chunk latency over its transport"
+    saved = {
+        "environment": {"darkai_sdk": "0.0.1"},
+        "targets": [
+            {"name": name, "value": -5.0},
+            {"name": "a target this run does not have", "value": 1.0},
+        ],
+    }
+    earlier.write_text(json.dumps(saved))
+    argv = ["--quick", "--quiet", "--only", "latency", "--baseline", str(earlier)]
+    assert tools["bench"].main(argv) == 0
+    comparison = capsys.readouterr().out.split(f"Against {earlier} (0.0.1)\n", 1)[1]
+    rows = comparison.splitlines()[1:]
+    assert len(rows) == 1, rows  # only the target both runs have
+    found = re.fullmatch(r"\s+(.+?)\s+(-?[\d.]+)\s+(-?[\d.]+)\s+([+-][\d.]+)  worse", rows[0])
+    assert found is not None, rows[0]
+    # 5 ms slower than before is worse: more than 10% of the 1 ms ceiling.
+    assert found[1] == name and float(found[2]) == -5.0
+    assert float(found[4]) == pytest.approx(float(found[3]) + 5.0, abs=0.011)

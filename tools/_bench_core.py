@@ -120,11 +120,13 @@ class Timed:
 def interleave(
     contenders: Sequence[Timed], repeats: int, failures: list[str], where: str = ""
 ) -> dict[str, list[float]]:
-    """Time every contender ``repeats`` times, in turn, rotating who goes first.
+    """Time every contender ``repeats`` times, in turn, every other round in reverse.
 
     Running them interleaved makes a slow spell of the shared machine hit all
-    alike. A contender whose received value fails its check, or that raises,
-    is added to ``failures`` (and timed anyway, or given an infinite time).
+    alike; contenders compared with each other should be neighbours in
+    ``contenders``, so they stay neighbours in every round. A contender whose
+    received value fails its check, or that raises, is added to ``failures``
+    (and timed anyway, or given an infinite time).
     """
     seconds: dict[str, list[float]] = {c.key: [] for c in contenders}
     # What lives now (bodies, modules) lives on: out of the collector's sight, the
@@ -133,8 +135,7 @@ def interleave(
     gc.freeze()
     try:
         for repeat in range(repeats):
-            shift = repeat % len(contenders)
-            for contender in [*contenders[shift:], *contenders[:shift]]:
+            for contender in contenders if repeat % 2 == 0 else contenders[::-1]:
                 seconds[contender.key].append(_time_one(contender, failures, where))
     finally:
         gc.unfreeze()

@@ -6,7 +6,7 @@ from typing import Any
 
 from _bench_core import Result, Section, Target
 
-__all__ = ["as_json", "render"]
+__all__ = ["against_baseline", "as_json", "render"]
 
 RIGHT = "every contender received exactly the text sent"
 
@@ -17,7 +17,7 @@ def _shown(target: Target) -> tuple[str, str]:
         return ("yes" if target.value else "no"), "yes"
     value = "-" if target.value is None else f"{target.value:,.2f}"
     unit = target.unit if target.unit == "x" else " " + target.unit
-    return value + unit, f"{target.op} {target.threshold:g}{unit}"
+    return value + unit, f"{target.op} {target.threshold:,.4g}{unit}"
 
 
 def _target_lines(targets: list[Target]) -> list[str]:
@@ -92,3 +92,31 @@ def as_json(
         "ok": not failures,
         "targets_passed": all(t["passed"] for t in targets),
     }
+
+
+def against_baseline(report: dict[str, Any], baseline: dict[str, Any], name: str) -> str:
+    """Each target's figure now beside its figure in ``baseline`` (an earlier ``--json``).
+
+    Targets are ratios within one run (against the seed, the raw transport,
+    ``import requests``), so they compare across runs better than raw speeds.
+    A figure more than 10% worse than before (of the threshold, for a ceiling) is
+    marked ``worse``; on a busy machine, run both again before believing one.
+    """
+    before = {target["name"]: target for target in baseline.get("targets", [])}
+    lines = [f"Against {name} ({baseline['environment'].get('darkai_sdk', '?')})"]
+    lines.append(f"   {'target':<66} {'before':>9} {'now':>9}  change")
+    for target in report["targets"]:
+        old = before.get(target["name"])
+        if old is None or old["value"] is None or target["value"] is None:
+            continue
+        was, now = old["value"], target["value"]
+        if target["op"] == "is":
+            change = "" if was == now else ("now passes" if target["passed"] else "worse")
+        elif target["op"] == ">=" and was > 0:  # a ratio: how many times better now
+            better = now / was
+            change = f"{better:.2f}x" + ("  worse" if better < 0.9 else "")
+        else:  # a ceiling (MiB, ms, a ratio to stay under): how much it moved
+            moved = now - was
+            change = f"{moved:+.2f}" + ("  worse" if moved > 0.1 * abs(target["threshold"]) else "")
+        lines.append(f"   {target['name']:<66} {was:>9.2f} {now:>9.2f}  {change}")
+    return "\n".join(lines)

@@ -68,7 +68,7 @@ class Small:
     title = "Small requests"
 
     def __init__(self, config: Config) -> None:
-        self.requests = 60 if config.quick else 600
+        self.requests = 60 if config.quick else 400
         self.in_flight = 16 if config.quick else 64
 
     def replies(self) -> dict[str, Reply]:

@@ -40,7 +40,7 @@ class Startup:
     title = "Start-up"
 
     def __init__(self, config: Config) -> None:
-        self.runs = 1 if config.quick else 10
+        self.runs = 1 if config.quick else 7
 
     def replies(self) -> dict[str, Reply]:
         return {}

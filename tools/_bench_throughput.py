@@ -49,7 +49,7 @@ DECODER_TARGET = 5.0
 
 def body_specs(quick: bool) -> list[BodySpec]:
     """Every body measured: each server style, 4/16/64-char events, each framing."""
-    big, small = (96 * 1024, 48 * 1024) if quick else (3 * MIB // 2, MIB)
+    big, small = (96 * 1024, 48 * 1024) if quick else (MIB, 3 * MIB // 4)
     return [
         BodySpec("utf8", 64, "large", big),
         BodySpec("ascii", 64, "large", big),
@@ -81,6 +81,21 @@ _DECODERS = {
     "decoder": "EventDecoder alone",
     "naive": "naive split + json.loads",
 }
+# The order they run in: those compared with each other are neighbours (see interleave).
+_RUN_ORDER = (
+    "raw_aiohttp",
+    "async",
+    "seed_aiohttp",
+    "raw_socket",
+    "seed_requests",
+    "sync",
+    "raw_requests",
+    "naive",
+    "sseclient",
+    "decoder",
+    "httpx_sse",
+    "openai",
+)
 
 
 class Throughput:
@@ -173,7 +188,8 @@ class _Receivers:
             "raw_requests": body_ok,
         }
         try:
-            yield [Timed(key, key, job, checks.get(key, text_ok)) for key, job in runs.items()]
+            order = sorted(runs, key=lambda key: _RUN_ORDER.index(key))
+            yield [Timed(key, key, runs[key], checks.get(key, text_ok)) for key in order]
         finally:
             run(async_client.aclose())
             sync_client.close()

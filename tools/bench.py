@@ -1,6 +1,7 @@
 """Benchmark darkai-sdk side by side with the seed's algorithm, peer decoders and raw transports.
 
     python tools/bench.py [--quick] [--strict] [--only SECTIONS] [--json out.json]
+                          [--baseline earlier.json]
 
 One run starts a local server in its own process (tools/_bench_server.py, every
 reply pre-encoded) and measures, each part with its contenders interleaved
@@ -21,8 +22,11 @@ Every contender's text is checked against the text sent (sha256). Exit status:
 1 when a contender received the wrong text or a part broke; otherwise 0, even
 when a target FAILs (that is reported), unless ``--strict``: then a target
 FAIL exits with 3. ``--quick`` uses tiny sizes (for the smoke test; its
-figures mean little). Peers come from ``pip install "darkai-sdk[bench]"``;
-missing ones are reported as not installed.
+figures mean little). ``--baseline earlier.json`` prints each target's
+figure beside the same figure in an earlier run's ``--json`` (say, on main):
+targets are ratios within one run, so they compare across runs. Peers come
+from ``pip install "darkai-sdk[bench]"``; missing ones are reported as not
+installed.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench_core import Config
-from _bench_report import as_json, render
+from _bench_report import against_baseline, as_json, render
 from _bench_run import SECTIONS, run_sections
 
 #: Exit statuses.
@@ -57,8 +61,14 @@ def main(argv: list[str] | None = None) -> int:
         metavar="SECTIONS",
         help=f"comma-separated sections to run (of {', '.join(SECTIONS)}; default: all)",
     )
-    parser.add_argument("--repeats", type=int, help="rounds of each timed part (default: 3)")
+    parser.add_argument("--repeats", type=int, help="rounds of each timed part (default: 5)")
     parser.add_argument("--json", metavar="PATH", help="also write every figure as JSON here")
+    parser.add_argument(
+        "--baseline",
+        metavar="PATH",
+        type=Path,
+        help="an earlier run's --json: print each target's figure then and now",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     args = parser.parse_args(argv)
     keys = list(SECTIONS) if args.only is None else args.only.split(",")
@@ -67,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown section {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     if args.repeats is not None and args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    config = Config(quick=args.quick, repeats=args.repeats or (2 if args.quick else 3))
+    config = Config(quick=args.quick, repeats=args.repeats or (2 if args.quick else 5))
     started = time.perf_counter()
 
     def log(message: str) -> None:
@@ -89,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     print(render(environment, results, failures))
     print(f"\n(total {environment['seconds']:.1f} s)")
     report = as_json(environment, results, failures)
+    if args.baseline is not None:
+        baseline = json.loads(args.baseline.read_text())
+        print("\n" + against_baseline(report, baseline, str(args.baseline)))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
     if failures:
