@@ -142,28 +142,20 @@ class Memory:
             return None if value is None else value / MIB
 
         keep_limit = KEEP_PER_BYTE * self.text_bytes / MIB + ALLOWANCE_MIB
-        targets = [
-            Target(
-                f"{_LABELS[mode].split('(')[0].strip()} keep_text=True, RSS growth",
-                growth(mode),
-                "<=",
+        limits = {
+            "keep_text=True": (
                 keep_limit,
-                unit="MiB",
-                note=f"{KEEP_PER_BYTE:g} B per UTF-8 byte of text + {ALLOWANCE_MIB:g} MiB",
-            )
-            for mode in ("sync-keep", "async-keep")
-        ]
-        targets += [
-            Target(
-                f"{_LABELS[mode].split('(')[0].strip()} keep_text=False, RSS growth",
-                growth(mode),
-                "<=",
-                FLAT_MIB,
-                unit="MiB",
-                note=f"flat over {self.sent_bytes / MIB:.0f} MiB",
-            )
-            for mode in ("sync-notext", "async-notext")
-        ]
+                f"{KEEP_PER_BYTE:g} B per UTF-8 byte of text + {ALLOWANCE_MIB:g} MiB",
+            ),
+            "keep_text=False": (FLAT_MIB, f"flat over {self.sent_bytes / MIB:.0f} MiB"),
+        }
+        targets = []
+        for mode in ("sync-keep", "async-keep", "sync-notext", "async-notext"):
+            kind = "keep_text=True" if mode.endswith("keep") else "keep_text=False"
+            limit, note = limits[kind]
+            client = "DarkAI.stream" if mode.startswith("sync") else "AsyncDarkAI.stream"
+            name = f"{client} {kind}, RSS growth"
+            targets.append(Target(name, growth(mode), "<=", limit, unit="MiB", note=note))
         endless = figures.get("endless", {})
         error = endless.get("error") or ""
         stopped = error.startswith("ProtocolError") and "longer than" in error
