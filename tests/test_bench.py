@@ -326,3 +326,17 @@ def test_baseline_prints_each_target_then_and_now(
     # 5 ms slower than before is worse: more than 10% of the 1 ms ceiling.
     assert found[1] == name and float(found[2]) == -5.0
     assert float(found[4]) == pytest.approx(float(found[3]) + 5.0, abs=0.011)
+
+
+def test_the_readme_quotes_the_bench_output(
+    quick_run: tuple[int, str, dict[str, Any]], tools: dict[str, ModuleType]
+) -> None:
+    readme = (TOOLS.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Performance\n", 1)[1].split("\n## ", 1)[0]
+    _, table, _ = quick_run
+    head = next(line.strip() for line in table.splitlines() if line.startswith("   | body |"))
+    rows = section.split("\n" + head + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    names = [row.split(" | ", 1)[0].strip("| ") for row in rows[1:]]
+    assert names == [spec.name for spec in tools["_bench_throughput"].body_specs(quick=False)]
+    quoted = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [line.split("  ", 1)[0] for line in quoted] == list(TARGETS)

@@ -34,7 +34,7 @@ def _target_lines(targets: list[Target]) -> list[str]:
         value, want = _shown(target)
         verdict = "PASS" if target.passed else "FAIL"
         note = f"  ({target.note})" if target.note else ""
-        lines.append(f"   {target.name:<56} {value:>10}  {want:<10} {verdict}{note}")
+        lines.append(f"   {target.name:<56} {value:>11}  {want:<12} {verdict}{note}")
     for i, line in enumerate(lines):
         if not line.startswith("\0"):
             continue
@@ -45,7 +45,7 @@ def _target_lines(targets: list[Target]) -> list[str]:
         verdict = "PASS" if passed == len(group) else "FAIL"
         where = worst.name.rsplit(", ", 1)[-1]
         lines[i] = (
-            f"   {worst.group + ', worst body':<56} {value:>10}  {want:<10} {verdict}"
+            f"   {worst.group + ', worst body':<56} {value:>11}  {want:<12} {verdict}"
             f"  ({passed} of {len(group)} bodies pass; worst: {where})"
         )
     return lines
