@@ -5,6 +5,7 @@ A smoke test, not a timing assertion: quick-mode figures mean little.
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import json
 import math
@@ -189,41 +190,33 @@ class _DropsAChunk:
         return kept
 
 
-def test_a_contender_receiving_wrong_text_fails_the_run(
+def test_a_contender_receiving_wrong_text_or_raising_fails_the_run(
     tools: dict[str, ModuleType],
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
+    def broken(pieces: list[bytes]) -> list[str]:
+        raise ValueError("a broken decoder")
+
     monkeypatch.setattr(tools["_bench_contenders"], "EventDecoder", _DropsAChunk)
+    monkeypatch.setattr(tools["_bench_throughput"], "naive_decoder", broken)
     out = tmp_path / "bench.json"
     status = tools["bench"].main(["--quick", "--quiet", "--only", "throughput", "--json", str(out)])
     table = capsys.readouterr().out
     assert status == 1
     assert "FAILED" in table and "every contender received exactly" not in table
     failures = json.loads(out.read_text())["failures"]
-    specs = tools["_bench_throughput"].body_specs(quick=True)
     repeats = 2  # quick mode: each round of each body reports it
     assert sorted(failures) == sorted(
-        f"{spec.name}: EventDecoder alone: received text differs from the text sent"
-        for spec in specs
+        f"{spec.name}: {failure}"
+        for spec in tools["_bench_throughput"].body_specs(quick=True)
+        for failure in (
+            "EventDecoder alone: received text differs from the text sent",
+            "naive split + json.loads: raised ValueError: a broken decoder",
+        )
         for _ in range(repeats)
     )
-
-
-def test_a_contender_that_raises_fails_the_run(
-    tools: dict[str, ModuleType],
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    def broken(pieces: list[bytes]) -> list[str]:
-        raise ValueError("a broken decoder")
-
-    monkeypatch.setattr(tools["_bench_throughput"], "naive_decoder", broken)
-    status = tools["bench"].main(["--quick", "--quiet", "--only", "throughput"])
-    table = capsys.readouterr().out
-    assert status == 1
-    assert "naive split + json.loads: raised ValueError: a broken decoder" in table
 
 
 def test_a_target_fail_is_an_error_only_with_strict(
@@ -340,3 +333,23 @@ def test_the_readme_quotes_the_bench_output(
     assert names == [spec.name for spec in tools["_bench_throughput"].body_specs(quick=False)]
     quoted = section.split("```text\n", 1)[1].split("```", 1)[0].splitlines()
     assert [line.split("  ", 1)[0] for line in quoted] == list(TARGETS)
+
+
+def test_random_chunks_cut_events_at_every_place(tools: dict[str, ModuleType]) -> None:
+    bodies = tools["_bench_bodies"]
+    spec = next(
+        s for s in tools["_bench_throughput"].body_specs(quick=False) if s.framing == "random"
+    )
+    body = bodies.build_body(spec, bodies.markdown_text(spec.size))
+    joined = b"".join(body.pieces)
+    cuts: list[int] = []
+    for piece in body.pieces[:-1]:
+        cuts.append((cuts[-1] if cuts else 0) + len(piece))
+    starts = [0] + [i + 2 for i in range(len(joined)) if joined.startswith(b"\n\ndata: ", i)]
+    # The offset of each cut within the event it falls in.
+    offsets = {cut - starts[bisect.bisect_right(starts, cut) - 1] for cut in cuts}
+    prefix = len(_PREFIXES[spec.encoding])
+    assert set(range(prefix + 2)) <= offsets  # every place in the event's head, and after
+    assert any(0x80 <= joined[cut] < 0xC0 for cut in cuts)  # inside a UTF-8 character
+    assert any(joined[cut - 1] == 0x5C for cut in cuts)  # inside an escape
+    assert any(joined[cut - 1 : cut + 1] == b"\n\n" for cut in cuts)  # between the two LFs

@@ -328,11 +328,11 @@ def _render(
     lines.append("")
     names = [row["name"] for row in rows]
     lines.append("Millions of characters per second (median):")
-    lines.append(f"  {'contender':<46}" + "".join(f" {i:>6}" for i in range(1, len(rows) + 1)))
+    lines.append(f"  {'contender':<46}" + "".join(f" {i:>7}" for i in range(1, len(rows) + 1)))
     for key, label in labels.items():
         figures = [row["mchars_per_s"].get(key) for row in rows]
         lines.append(
-            f"  {label:<46}" + "".join(f" {f:>6.2f}" if f else f" {'-':>6}" for f in figures)
+            f"  {label:<46}" + "".join(f" {f:>7.2f}" if f else f" {'-':>7}" for f in figures)
         )
     lines.append("  columns: " + ", ".join(f"{i} {n}" for i, n in enumerate(names, 1)))
     missing = [label for label, run in peers.values() if run is None]
