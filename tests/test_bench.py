@@ -5,6 +5,7 @@ A smoke test, not a timing assertion: quick-mode figures mean little.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import importlib
 import json
@@ -353,3 +354,18 @@ def test_random_chunks_cut_events_at_every_place(tools: dict[str, ModuleType]) -
     assert any(0x80 <= joined[cut] < 0xC0 for cut in cuts)  # inside a UTF-8 character
     assert any(joined[cut - 1] == 0x5C for cut in cuts)  # inside an escape
     assert any(joined[cut - 1 : cut + 1] == b"\n\n" for cut in cuts)  # between the two LFs
+
+
+def test_run_async_hands_back_the_result_and_the_error(tools: dict[str, ModuleType]) -> None:
+    core = importlib.import_module("_bench_core")
+
+    async def value() -> list[bytes]:
+        return [b"x" * 10]
+
+    async def fails() -> None:
+        raise LookupError("the coroutine's own error")
+
+    with asyncio.Runner() as runner:
+        assert core.run_async(runner, value()) == [b"x" * 10]
+        with pytest.raises(LookupError, match="the coroutine's own error"):
+            core.run_async(runner, fails())

@@ -33,6 +33,7 @@ from _bench_core import (
     interleave,
     median,
     paired_ratio,
+    run_async,
 )
 from _bench_peers import Peer, peer_decoders
 from _bench_server import Reply
@@ -160,18 +161,18 @@ class _Receivers:
     def clients(self, body: Body) -> Iterator[list[Timed]]:
         """Every contender for ``body`` (labels left to the caller), with clients of its own."""
         url = self.ctx.base + _path(body)
-        run = self.ctx.runner.run
+        runner = self.ctx.runner
         async_client = AsyncDarkAI(url, max_retries=0)
         sync_client = DarkAI(url, max_retries=0)
         request_body = self.request_body
         runs: dict[str, Callable[[], object]] = {
             "raw_socket": functools.partial(self.raw_socket.get, _path(body), request_body),
-            "raw_aiohttp": lambda: run(raw_aiohttp(self.session, url, request_body)),
+            "raw_aiohttp": lambda: run_async(runner, raw_aiohttp(self.session, url, request_body)),
             "raw_requests": functools.partial(
                 raw_requests, self.requests_session, url, request_body
             ),
-            "async": lambda: run(ours_async(async_client)),
-            "seed_aiohttp": lambda: run(collect_seed_async(url)),
+            "async": lambda: run_async(runner, ours_async(async_client)),
+            "seed_aiohttp": lambda: run_async(runner, collect_seed_async(url)),
             "sync": functools.partial(ours_sync, sync_client),
             "seed_requests": functools.partial(collect_seed_sync, url),
             "decoder": functools.partial(decoder_alone, body.pieces),
@@ -191,7 +192,7 @@ class _Receivers:
             order = sorted(runs, key=lambda key: _RUN_ORDER.index(key))
             yield [Timed(key, key, runs[key], checks.get(key, text_ok)) for key in order]
         finally:
-            run(async_client.aclose())
+            runner.run(async_client.aclose())
             sync_client.close()
 
 
