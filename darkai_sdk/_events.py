@@ -49,8 +49,10 @@ _MAX_CARRY = 4096
 _LEARN_TRIES = 8
 _HIGH_SURROGATES = ("\ud800", "\udbff")
 
-# json's C scanner: scan(s, i) -> (value, end); no wrapper around it, as it runs per run.
+# json's C scanners, without json.loads' wrapper: scan(s, i) -> (value, end), and
+# scanstring(s, i) -> (the string whose body starts at i, the index after its quote).
 _scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 # How much of a bad payload a ProtocolError shows in its message, and keeps in ``line``.
 _SHOWN_IN_MESSAGE = 200
@@ -86,9 +88,11 @@ class EventDecoder:
     __slots__ = (
         "_carry",
         "_ends",
+        "_fast",
         "_high",
         "_learn_tries",
         "_sse",
+        "_step",
         "_template",
         "replaced",
         "skipped",
@@ -98,10 +102,16 @@ class EventDecoder:
         self.skipped = 0
         self.replaced = 0
         self._sse = SSEDecoder(max_line_size=max_line_size)
+        # A run is decoded from bytes no longer than the line cap, so no line in
+        # it can be longer; and a bounded size bounds its temporary copies.
+        self._step = min(max_line_size, _MAX_SLICE)
         self._ends = LineEnds()
         self._template: Template | None = None
         self._learn_tries = _LEARN_TRIES
         self._carry = b""  # the start of an unfinished template event: see _MAX_CARRY
+        # The template while the next bytes may take it at once, the SSE decoder
+        # being idle (else None). Set after each _feed_all.
+        self._fast: Template | None = None
         self._high = ""  # a high surrogate that ended the last text, waiting for its pair
 
     @property
@@ -115,17 +125,89 @@ class EventDecoder:
 
     def feed(self, data: bytes) -> list[Event]:
         """Decode the next bytes of the stream; return the events they complete."""
+        if 13 in data or self._ends.cr:
+            data = self._ends(data)
+        template = self._fast
+        if template is None:
+            return self._feed_all(data)
+        if (
+            data.endswith(template.close)
+            and data.startswith(template.open)
+            and not self._carry
+            and len(data) <= self._step
+        ):
+            # One event, as a server flushing every token sends them: json's C
+            # string scanner alone. A second event (its quotes end the string
+            # early) or a bad byte goes the longer way.
+            try:
+                body = data[len(template.open) : len(data) - len(template.close)].decode()
+                text, after = _scanstring(body + '"', 0)
+            except ValueError:
+                return self._feed_all(data)
+            if (
+                after == len(body) + 1
+                and not self._high
+                and (92 not in data or (b"\\ud" not in data and b"\\uD" not in data))
+            ):
+                return [text] if text else []
+        # The common read, in one step: template events, whole, then perhaps the
+        # start of the next (carried). Exactly what _feed_all would do; anything
+        # else goes there, with nothing changed.
+        whole = self._carry + data if self._carry else data
+        end = whole.rfind(b"\n\n") + 2
+        if end < 2:  # not one whole event yet: nothing to give
+            if not _can_carry(whole, self._step):
+                return self._feed_all(data)
+            self._carry = whole
+            return []
+        if (
+            len(whole) > self._step
+            or not whole.startswith(template.open)
+            or not whole.endswith(template.close, 0, end)
+        ):
+            return self._feed_all(data)
+        start = len(template.open)
+        stop = end - len(template.close)
+        if whole.find(b"\n\n", start) + 2 == end:
+            # One event, as a server flushing every token sends them: json's C
+            # string scanner alone (an inner quote or any bad byte ends it early).
+            try:
+                body = whole[start:stop].decode()
+                text, after = _scanstring(body + '"', 0)
+            except ValueError:
+                return self._feed_all(data)
+            if after != len(body) + 1:
+                return self._feed_all(data)
+            texts = [text]
+        else:
+            batch = _batch(whole[start:stop], template.sep)
+            if batch is None:
+                return self._feed_all(data)
+            texts = batch
+        if end < len(whole):
+            rest = whole[end:]
+            if not _can_carry(rest, self._step):
+                return self._feed_all(data)
+            self._carry = rest
+        else:
+            self._carry = b""
+        if self._high or (92 in whole and (b"\\ud" in whole or b"\\uD" in whole)):
+            texts = self._pair(texts)
+        if "" in texts:  # rare: test first, as filtering costs more
+            texts = [text for text in texts if text]
+        return texts  # type: ignore[return-value]
+
+    def _feed_all(self, data: bytes) -> list[Event]:
+        """feed() for any LF-only bytes in any state."""
         sse = self._sse
         if sse.error is not None:
             raise sse.error
         if sse.closed:
             raise RuntimeError("feed() called after close()")
+        self._fast = None
         out: list[Event] = []
         try:
-            data = self._ends(data)
-            # A run is decoded from bytes no longer than the line cap, so no line
-            # in it can be longer; and a bounded size bounds its temporary copies.
-            step = min(sse.max_line_size, _MAX_SLICE)
+            step = self._step
             if len(data) <= step:
                 self._feed(data, out)
             else:
@@ -135,6 +217,8 @@ class EventDecoder:
             self._fail(exc)
             if not out:
                 raise
+        if self._template is not None and sse.idle:
+            self._fast = self._template
         return out
 
     def close(self) -> list[Event]:
@@ -144,6 +228,7 @@ class EventDecoder:
             raise sse.error
         if sse.closed:
             return []
+        self._fast = None
         out: list[Event] = []
         try:
             if self._carry:
@@ -241,7 +326,7 @@ class EventDecoder:
             pos = whole
         if pos < len(data):
             rest = data[pos:]
-            if _can_carry(rest, self._sse.max_line_size):
+            if _can_carry(rest, self._step):
                 self._carry = rest  # an unfinished event: nothing to give yet
             else:
                 self._general(rest, out)
@@ -259,7 +344,7 @@ class EventDecoder:
             pieces = region.split(template.sep)
             self._pieces(template, pieces, 0, len(pieces), out)
             return
-        if self._high or b"\\u" in region:
+        if self._high or b"\\ud" in region or b"\\uD" in region:
             texts = self._pair(texts)
         if "" in texts:  # rare: test first, as filtering costs more
             texts = [text for text in texts if text]
@@ -279,7 +364,7 @@ class EventDecoder:
             self._pieces(template, pieces, lo, mid, out)
             self._pieces(template, pieces, mid, hi, out)
             return
-        if self._high or b"\\u" in joined:
+        if self._high or b"\\ud" in joined or b"\\uD" in joined:
             texts = self._pair(texts)
         out += [text for text in texts if text]
 
@@ -410,15 +495,19 @@ def _batch(region: bytes, sep: bytes) -> list[str] | None:
     """The texts in ``region`` (JSON string bodies joined by ``sep``), or None.
 
     Joined as the strings of one JSON array, all texts are decoded by one call of
-    json's C scanner. First ``\\\\`` and ``\\"`` become ``\\u005c`` and ``\\u0022``
-    (the same characters), so that no quote is left inside a text. Then if every
-    quote left is a delimiter, the array's structure is exactly the texts: a
-    backslash before a delimiter would have been rewritten, so the quote count
-    would be off. Anything else (a quote, a control character, a bad escape or
-    bad UTF-8 in some text) gives None, and the caller takes the general way.
+    json's C scanner. First every escaped quote ``\\"`` becomes ``\\u0022`` (the
+    same character), so that no quote is left inside a text; where a quote
+    follows an escaped backslash (``\\\\"``), ``\\\\`` first becomes ``\\u005c``, so
+    that only true escapes are rewritten. Then if every quote left is a delimiter,
+    the array's structure is exactly the texts: a backslash before a delimiter
+    would have been rewritten, so the quote count would be off. Anything else (a
+    quote, a control character, a bad escape or bad UTF-8 in some text) gives
+    None, and the caller takes the general way.
     """
     if 92 in region:
-        region = region.replace(b"\\\\", b"\\u005c").replace(b'\\"', b"\\u0022")
+        if b'\\\\"' in region:
+            region = region.replace(b"\\\\", b"\\u005c")
+        region = region.replace(b'\\"', b"\\u0022")
     joined = region.replace(sep, b'","')
     count = (len(region) - len(joined)) // (len(sep) - 3) + 1
     if joined.count(34) != 2 * (count - 1):

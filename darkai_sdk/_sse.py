@@ -54,19 +54,21 @@ class LineEnds:
     sequence, and later steps then look for LF only.
     """
 
-    __slots__ = ("_cr",)
+    __slots__ = ("cr",)
 
     def __init__(self) -> None:
-        self._cr = False  # the last byte was a CR, so a leading LF ends no line
+        #: The last byte was a CR, so a leading LF ends no line: while it is False,
+        #: bytes without a CR come out unchanged.
+        self.cr = False
 
     def __call__(self, data: bytes) -> bytes:
         """Return ``data`` with every line end as LF."""
-        if self._cr and data:
-            self._cr = False
+        if self.cr and data:
+            self.cr = False
             if data[0] == 10:  # the LF of a CRLF split across feeds
                 data = data[1:]
         if 13 in data:
-            self._cr = data[-1] == 13
+            self.cr = data[-1] == 13
             data = data.replace(b"\r\n", b"\n")
             if 13 in data:
                 data = data.replace(b"\r", b"\n")
@@ -103,6 +105,7 @@ class SSEDecoder:
         "_tail",
         "_tail_len",
         "_utf8",
+        "idle",
         "last_event_id",
         "max_line_size",
         "retry",
@@ -127,6 +130,10 @@ class SSEDecoder:
         self._event_retry: int | None = None
         self._error: ProtocolError | None = None
         self._closed = False
+        #: True between two events of a begun stream: nothing at all is pending
+        #: (no BOM can come any more; no line, field or UTF-8 sequence is pending),
+        #: so the next bytes start a new event. Kept up to date by push().
+        self.idle = False
 
     def feed(self, data: bytes) -> list[ServerSentEvent]:
         """Decode the next bytes of the stream; return the events they complete."""
@@ -169,22 +176,6 @@ class SSEDecoder:
         """Whether the end of input was marked (close() or end())."""
         return self._closed
 
-    @property
-    def idle(self) -> bool:
-        """True between two events of a begun stream: nothing at all is pending.
-
-        The stream has begun (so no BOM can come), and no line, field or UTF-8
-        sequence is pending: the next bytes start a new event.
-        """
-        return not (
-            self._at_start
-            or self._tail
-            or self._data
-            or self._event
-            or self._utf8.getstate()[0]
-            or self._error
-        )
-
     def push(self, data: bytes, out: list[Dispatched]) -> None:
         """Decode LF-only bytes; append the events they complete to ``out``.
 
@@ -192,17 +183,23 @@ class SSEDecoder:
         ProtocolError is raised; the decoder is not marked failed (see fail()).
         """
         self._check_open()
+        if not data:
+            return
+        self.idle = False
         try:
             text = self._utf8.decode(data, False)
         except UnicodeDecodeError as exc:
             self._process(exc.object[: exc.start].decode("utf-8"), out)
             raise _utf8_error(exc) from None
         self._process(text, out)
+        # Bytes that end with LF leave no line and no UTF-8 sequence pending.
+        self.idle = text.endswith("\n") and not (self._data or self._event)
 
     def end(self, out: list[Dispatched]) -> None:
         """End the input, as close() does, appending the events it completes to ``out``."""
         self._check_open()
         self._closed = True
+        self.idle = False
         try:
             text = self._utf8.decode(b"", True)
         except UnicodeDecodeError as exc:
@@ -213,6 +210,7 @@ class SSEDecoder:
     def fail(self, error: ProtocolError) -> None:
         """Remember ``error`` and free the buffers: the stream is unusable now."""
         self._error = error
+        self.idle = False
         self._tail = []
         self._tail_len = 0
         self._data = []
