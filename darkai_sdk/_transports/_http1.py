@@ -1,0 +1,337 @@
+"""HTTP/1.1 response bodies without I/O: de-chunking, length and close framing, content decoding.
+
+The blocking transport reads the socket in large blocks and passes them through
+here, so a body of tiny HTTP chunks costs one pass in a tight loop instead of
+several calls per chunk. Everything is bounded: a chunk-size line with its
+extensions, the trailer section, and the output of each decompression step.
+Framing that breaks the rules raises :class:`MalformedBody`; a connection that
+closes before the body's end, :class:`TruncatedBody`.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator
+
+from ._base import MAX_FRAMING
+
+__all__ = [
+    "INFLATE_STEP",
+    "BodyFraming",
+    "ChunkedBody",
+    "CloseDelimitedBody",
+    "Inflater",
+    "LengthBody",
+    "MalformedBody",
+    "TruncatedBody",
+    "body_framing",
+    "inflater_for",
+]
+
+#: Most bytes one decompression step may produce, however small its input.
+INFLATE_STEP = 256 * 1024
+
+# chunk-size [ BWS ; chunk-ext ] CRLF, whole and bounded: at most 16 hex digits
+# (a 64-bit size) and MAX_FRAMING bytes in all.
+_SIZE_LINE = re.compile(
+    rb"([0-9A-Fa-f]{1,16})[ \t]{0,16}(?:;[^\r\n]{0,%d})?\r\n" % (MAX_FRAMING - 40)
+)
+# Plain sizes up to 0xfff, looked up: parsing each costs more than a dict lookup.
+_SIZES = {b"%x" % n: n for n in range(0x1000)} | {b"%X" % n: n for n in range(0x1000)}
+_TRAILER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n")
+_CRLF = b"\r\n"
+# Runs of chunks this small and alike are taken in slices (see _uniform_run), up
+# to this many chunks per run.
+_RUN_SIZE = 4
+_RUN_UNITS = 8192
+
+_SIZE, _DATA, _DATA_END, _TRAILERS = range(4)
+
+
+class MalformedBody(Exception):
+    """The body's framing or content coding breaks the rules."""
+
+
+class TruncatedBody(Exception):
+    """The connection closed before the body's end."""
+
+
+def _shown(data: bytes) -> str:
+    """A short, safe rendering of server bytes for an error message."""
+    return repr(data[:40]) + ("..." if len(data) > 40 else "")
+
+
+def _uniform_run(data: bytes, pos: int, head: bytes, size: int) -> tuple[bytes, int]:
+    """Take the chunks at ``pos`` that each are ``head``, ``size`` bytes and CRLF.
+
+    One slice per byte position over a whole run instead of a loop step per
+    chunk: a body of one-byte chunks costs about as much as one of large chunks.
+    Returns their data and where the first other chunk begins.
+    """
+    unit = len(head) + size + 2
+    checks = [(i, head[i : i + 1]) for i in range(len(head))]
+    checks += [(unit - 2, b"\r"), (unit - 1, b"\n")]
+    pieces: list[bytes] = []
+    window = 16  # chunks looked at; grows while the run goes on, so a short run costs little
+    while True:
+        count = wanted = min((len(data) - pos) // unit, window)
+        for offset, expected in checks:
+            # The chunks in a row that have the expected byte at this offset.
+            column = data[pos + offset : pos + count * unit : unit]
+            count -= len(column.lstrip(expected))
+        stop = pos + count * unit
+        first = pos + len(head)
+        if size == 1:
+            pieces.append(data[first:stop:unit])
+        else:
+            out = bytearray(count * size)
+            for i in range(size):
+                out[i::size] = data[first + i : stop : unit]
+            pieces.append(bytes(out))
+        pos = stop
+        if count < wanted or not count:
+            return b"".join(pieces), pos
+        window = min(window * 4, _RUN_UNITS)
+
+
+def _no_crlf(data: bytes, pos: int) -> MalformedBody:
+    return MalformedBody(f"chunk data not followed by CRLF (a wrong size?): {_shown(data[pos:])}")
+
+
+class BodyFraming:
+    """Where one response body ends. ``feed()`` raw bytes, get the body's bytes back.
+
+    ``done`` turns True at the body's clean end; bytes fed after it are kept in
+    ``leftover`` (a connection with leftover bytes must not be reused).
+    """
+
+    done: bool = False
+    leftover: bytes = b""
+
+    def feed(self, data: bytes) -> bytes:
+        """Return the body bytes in ``data`` (possibly none)."""
+        raise NotImplementedError
+
+    def end(self) -> None:
+        """The connection closed: raise TruncatedBody unless that ends this body."""
+        if not self.done:
+            raise TruncatedBody(self._missing())
+
+    def _missing(self) -> str:
+        return "the connection closed before the end of the body"
+
+
+class ChunkedBody(BodyFraming):
+    """``Transfer-Encoding: chunked``: size lines, data, a last chunk and trailers."""
+
+    def __init__(self) -> None:
+        self._state = _SIZE
+        self._left = 0  # data bytes still to come in the current chunk
+        self._pending = b""  # an unfinished size line, CRLF or trailer line
+        self._trailers = 0  # bytes of the last-chunk line and trailer section so far
+
+    def feed(self, data: bytes) -> bytes:
+        if self.done:
+            self.leftover += data
+            return b""
+        if self._pending:
+            if self._state != _DATA_END and b"\n" not in data:
+                # Still no end to the line: keep it (bounded), parse it once it ends.
+                self._pending = self._unfinished(self._pending + data, 0, self._state)
+                return b""
+            data = self._pending + data
+            self._pending = b""
+        out: list[bytes] = []
+        append = out.append
+        match = _SIZE_LINE.match
+        sizes = _SIZES.get
+        find = data.find
+        end = len(data)
+        pos = 0
+        state = self._state
+        left = self._left
+        while pos < end:
+            if state == _SIZE:
+                line_end = find(_CRLF, pos, pos + 5)
+                size = sizes(data[pos:line_end]) if line_end > pos else None
+                if size is not None:
+                    start = line_end + 2
+                else:  # a size over 0xfff, leading zeros, an extension, or not a size line
+                    found = match(data, pos)
+                    if found is None:
+                        self._pending = self._unfinished(data, pos, _SIZE)
+                        break
+                    size = int(found.group(1), 16)
+                    start = found.end()
+                stop = start + size
+                if not size:
+                    self._trailers = start - pos
+                    pos, state = start, _TRAILERS
+                elif stop + 2 <= end:
+                    # The whole chunk is here: the common case, in one step.
+                    if data[stop : stop + 2] != _CRLF:
+                        raise _no_crlf(data, stop)
+                    append(data[start:stop])
+                    head = data[pos:start]
+                    pos = stop + 2
+                    if size <= _RUN_SIZE and data.startswith(head, pos):
+                        # More chunks of the same tiny size follow: take them as a run.
+                        run, pos = _uniform_run(data, pos, head, size)
+                        append(run)
+                elif stop <= end:
+                    append(data[start:stop])
+                    pos, state = stop, _DATA_END
+                else:
+                    append(data[start:])
+                    pos, left, state = end, stop - end, _DATA
+            elif state == _DATA:
+                stop = pos + left
+                if stop <= end:
+                    append(data[pos:stop])
+                    pos, left, state = stop, 0, _DATA_END
+                else:
+                    append(data[pos:])
+                    pos, left = end, stop - end
+            elif state == _DATA_END:
+                if end - pos < 2:
+                    self._pending = data[pos:]
+                    break
+                if data[pos : pos + 2] != _CRLF:
+                    raise _no_crlf(data, pos)
+                pos, state = pos + 2, _SIZE
+            else:
+                pos = self._trailer(data, pos)
+                if pos < 0:
+                    break
+        self._state, self._left = state, left
+        return b"".join(out) if out else b""
+
+    def _unfinished(self, data: bytes, pos: int, state: int) -> bytes:
+        """Return the unfinished line at ``pos`` to keep, or raise if it cannot be one."""
+        what = "trailer line" if state == _TRAILERS else "chunk-size line"
+        rest = data[pos:]
+        line_end = rest.find(b"\n")
+        if line_end >= 0:
+            raise MalformedBody(f"invalid {what}: {_shown(rest[: line_end + 1])}")
+        if len(rest) + (self._trailers if state == _TRAILERS else 0) > MAX_FRAMING:
+            raise MalformedBody(f"{what} longer than {MAX_FRAMING} bytes: {_shown(rest)}")
+        return rest
+
+    def _trailer(self, data: bytes, pos: int) -> int:
+        """Take the trailer line at ``pos``; return where the next begins, or -1 to wait."""
+        if data.startswith(_CRLF, pos):
+            self.done = True
+            self.leftover = data[pos + 2 :]
+            return len(data)
+        found = _TRAILER_LINE.match(data, pos)
+        if found is None:
+            self._pending = self._unfinished(data, pos, _TRAILERS)
+            return -1
+        self._trailers += found.end() - pos
+        if self._trailers > MAX_FRAMING:
+            raise MalformedBody(f"trailer section longer than {MAX_FRAMING} bytes")
+        return found.end()
+
+    def _missing(self) -> str:
+        if self._state == _TRAILERS:
+            where = "in the trailer section"
+        elif self._state == _SIZE and not self._pending:
+            where = "between chunks"
+        else:
+            where = "mid-chunk"
+        return f"the connection closed {where}, before the chunked body's end"
+
+
+class LengthBody(BodyFraming):
+    """A ``Content-Length`` body: exactly that many bytes."""
+
+    def __init__(self, length: int) -> None:
+        self._length = length
+        self._left = length
+        self.done = not length
+
+    def feed(self, data: bytes) -> bytes:
+        left = self._left
+        if len(data) <= left:
+            self._left = left - len(data)
+            self.done = not self._left
+            return data
+        self._left = 0
+        self.done = True
+        self.leftover += data[left:]
+        return data[:left]
+
+    def _missing(self) -> str:
+        got = self._length - self._left
+        return f"the connection closed after {got} of {self._length} body bytes"
+
+
+class CloseDelimitedBody(BodyFraming):
+    """No length and not chunked: the body is everything until the connection closes."""
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+    def end(self) -> None:
+        self.done = True
+
+
+def body_framing(*, chunked: bool, length: int | None) -> BodyFraming:
+    """Return the framing for a response that is ``chunked``, or has ``length``, or neither."""
+    if chunked:
+        return ChunkedBody()
+    if length is not None:
+        return LengthBody(length)
+    return CloseDelimitedBody()
+
+
+class Inflater:
+    """Decodes a gzip or deflate body in steps of at most ``INFLATE_STEP`` bytes out."""
+
+    def __init__(self, coding: str) -> None:
+        self._coding = coding
+        # gzip may hold several members; deflate is zlib-wrapped, or raw from some servers.
+        self._wbits = 16 + zlib.MAX_WBITS if coding != "deflate" else zlib.MAX_WBITS
+        self._inflate = zlib.decompressobj(self._wbits)
+        self._started = False
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """Yield the decoded bytes of ``data``, one bounded step at a time."""
+        if not self._started and data:
+            self._started = True
+            if self._coding == "deflate" and data[0] & 0x0F != 8:
+                self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        inflate = self._inflate
+        while True:
+            try:
+                out = inflate.decompress(data, INFLATE_STEP)
+            except zlib.error as exc:
+                raise MalformedBody(f"undecodable {self._coding} body: {exc}") from None
+            if out:
+                yield out
+            if inflate.eof:
+                data = inflate.unused_data
+                if not data:
+                    return
+                if self._coding == "deflate" or data[:2] != b"\x1f\x8b":
+                    raise MalformedBody(f"bytes after the end of the {self._coding} stream")
+                inflate = self._inflate = zlib.decompressobj(self._wbits)  # the next gzip member
+                continue
+            data = inflate.unconsumed_tail
+            # A full step may leave output inside zlib even with no input left.
+            if not data and len(out) < INFLATE_STEP:
+                return
+
+    def end(self) -> None:
+        """The body ended: raise MalformedBody if the compressed stream did not."""
+        if self._started and not self._inflate.eof:
+            raise MalformedBody(f"the {self._coding} stream ends early")
+
+
+def inflater_for(content_encoding: str | None) -> Inflater | None:
+    """Return an Inflater for a ``Content-Encoding`` we decode, else None (bytes pass as is)."""
+    coding = (content_encoding or "").strip().lower()
+    if coding in ("gzip", "x-gzip", "deflate"):
+        return Inflater("deflate" if coding == "deflate" else "gzip")
+    return None
