@@ -12,7 +12,8 @@ from .._exceptions import DarkAIError
 from .._logging import logger
 from .._reply import ReplyState
 from .._request import Request
-from .._transports._aiohttp import AsyncResponse, StrGenerator, sleep
+from .._transports._aiohttp import StrGenerator, sleep
+from .._transports._base import AsyncHTTPResponse
 
 if TYPE_CHECKING:
     from ._client import AsyncDarkAI
@@ -120,13 +121,18 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
     handle = state.handle
     attempt = 0
     while True:
-        response: AsyncResponse | None = None
+        response: AsyncHTTPResponse | None = None
         try:
             response = await client._open(request)
             decoder = EventDecoder(max_line_size=client.max_line_size)
-            async for data in response.iter_bytes():
-                # An empty read marks the end of the body: flush the decoder.
-                for item in decoder.feed(data) if data else decoder.close():
+            body = response.iter_bytes()
+            ended = False
+            while not ended:
+                try:
+                    items = decoder.feed(await body.__anext__())
+                except StopAsyncIteration:
+                    items, ended = decoder.close(), True  # the body's end: flush the decoder
+                for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
@@ -157,7 +163,7 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
         await sleep(delay)
 
 
-async def _finish(response: AsyncResponse, state: ReplyState, skipped: int) -> None:
+async def _finish(response: AsyncHTTPResponse, state: ReplyState, skipped: int) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = await response.drain()
     if extra:

@@ -14,7 +14,8 @@ from .._exceptions import DarkAIError
 from .._logging import logger
 from .._reply import ReplyState
 from .._request import Request
-from .._transports._requests import SyncResponse, StrGenerator, sleep
+from .._transports._requests import StrGenerator, sleep
+from .._transports._base import SyncHTTPResponse
 
 if TYPE_CHECKING:
     from ._client import DarkAI
@@ -122,13 +123,18 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
     handle = state.handle
     attempt = 0
     while True:
-        response: SyncResponse | None = None
+        response: SyncHTTPResponse | None = None
         try:
             response = client._open(request)
             decoder = EventDecoder(max_line_size=client.max_line_size)
-            for data in response.iter_bytes():
-                # An empty read marks the end of the body: flush the decoder.
-                for item in decoder.feed(data) if data else decoder.close():
+            body = response.iter_bytes()
+            ended = False
+            while not ended:
+                try:
+                    items = decoder.feed(body.__next__())
+                except StopIteration:
+                    items, ended = decoder.close(), True  # the body's end: flush the decoder
+                for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
@@ -159,7 +165,7 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
         sleep(delay)
 
 
-def _finish(response: SyncResponse, state: ReplyState, skipped: int) -> None:
+def _finish(response: SyncHTTPResponse, state: ReplyState, skipped: int) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = response.drain()
     if extra:
