@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
@@ -21,17 +22,13 @@ from .._redact import scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
+from ._aiohttp_pool import BrokenFraming, GuardedConnector
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE
 
 __all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
 
 StrGenerator = AsyncGenerator[str, None]
 """What a stream's iterator is, in this world."""
-
-_READ_BUFFER = 256 * 1024
-# After stream-end the reply is whole: wait this long at most for the body's end
-# (so the connection can be pooled) before handing control back.
-DRAIN_WAIT = 0.1
-DRAIN_LIMIT = 64 * 1024
 
 
 async def sleep(seconds: float) -> None:
@@ -47,11 +44,10 @@ class AsyncResponse:
         self._secrets = secrets
         self.status_code = response.status
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
-        self.url = str(response.url)
         self._chunks = self._read_chunks()
 
     def iter_bytes(self) -> AsyncGenerator[bytes, None]:
-        """Yield body bytes as they arrive; a broken body raises IncompleteStreamError."""
+        """Yield the body's bytes as they arrive; a broken body raises a DarkAIError."""
         return self._chunks
 
     async def drain(self) -> int:
@@ -81,6 +77,8 @@ class AsyncResponse:
                 yield data
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
+        except BrokenFraming as exc:
+            raise wrap_error(ProtocolError, "malformed HTTP body", exc, self._secrets)
         except aiohttp.ClientPayloadError as exc:
             if isinstance(exc.__cause__, ContentEncodingError) or "ContentEncoding" in str(exc):
                 raise wrap_error(ProtocolError, "undecodable body", exc, self._secrets)
@@ -91,7 +89,6 @@ class AsyncResponse:
             raise wrap_error(
                 IncompleteStreamError, "connection broken mid-reply", exc, self._secrets
             )
-        yield b""  # the end of the body, so the reader can flush its decoder
 
     async def read_error_body(self) -> bytes:
         """Read at most ``MAX_ERROR_BODY`` bytes of an error answer, secrets masked.
@@ -143,6 +140,7 @@ class AsyncTransport:
         self._secrets = secrets
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = os.getpid()
         self._env_proxies: dict[str, str] = {}  # "" for no proxy
 
     def _proxy_for(self, url: str) -> str | None:
@@ -168,18 +166,21 @@ class AsyncTransport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
-        if self._session is not None and self._loop is not loop:
+        if self._session is not None and (self._loop is not loop or self._pid != os.getpid()):
             # Made under another event loop (an earlier asyncio.run()): its pooled
-            # connections belong to that loop and cannot serve this one.
+            # connections belong to that loop and cannot serve this one. Or made
+            # before a fork: its sockets are shared with the parent, and closing
+            # them here could write on them (TLS close_notify), so drop them.
             self._session.detach()
             self._session = None
         if self._session is None or self._session.closed:
             self._loop = loop
+            self._pid = os.getpid()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._verify),
+                connector=GuardedConnector(ssl=self._verify),
                 timeout=self._timeout,
                 trust_env=False,  # the proxy environment is read in _proxy_for
-                read_bufsize=_READ_BUFFER,
+                read_bufsize=READ_SIZE,
             )
         return self._session
 
