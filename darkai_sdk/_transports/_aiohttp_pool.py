@@ -88,7 +88,8 @@ class GuardedProtocol(ResponseHandler):
         if payload is not None and isinstance(exc, HttpProcessingError):
             # aiohttp fails the connection but not the body on malformed framing,
             # which would leave the body's reader waiting for ever.
-            _fail(payload, BrokenFraming(f"malformed HTTP framing: {exc}"))
+            what = " ".join(str(exc.message).split())  # aiohttp's is several lines
+            _fail(payload, BrokenFraming(f"malformed HTTP framing: {what}"))
 
 
 def _fail(payload: StreamReader, exc: BaseException) -> None:

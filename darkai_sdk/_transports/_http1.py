@@ -103,11 +103,14 @@ class BodyFraming:
     """Where one response body ends. ``feed()`` raw bytes, get the body's bytes back.
 
     ``done`` turns True at the body's clean end; bytes fed after it are kept in
-    ``leftover`` (a connection with leftover bytes must not be reused).
+    ``leftover`` (a connection with leftover bytes must not be reused). Broken
+    framing sets ``error`` and ``feed()`` returns the body bytes before it: the
+    caller passes them on, then raises ``error``.
     """
 
     done: bool = False
     leftover: bytes = b""
+    error: MalformedBody | None = None
 
     def feed(self, data: bytes) -> bytes:
         """Return the body bytes in ``data`` (possibly none)."""
@@ -132,17 +135,26 @@ class ChunkedBody(BodyFraming):
         self._trailers = 0  # bytes of the last-chunk line and trailer section so far
 
     def feed(self, data: bytes) -> bytes:
+        if self.error is not None:
+            raise self.error
         if self.done:
             self.leftover += data
             return b""
+        out: list[bytes] = []
+        try:
+            self._feed(data, out)
+        except MalformedBody as exc:
+            self.error = exc
+        return b"".join(out) if out else b""
+
+    def _feed(self, data: bytes, out: list[bytes]) -> None:
         if self._pending:
             if self._state != _DATA_END and b"\n" not in data:
                 # Still no end to the line: keep it (bounded), parse it once it ends.
                 self._pending = self._unfinished(self._pending + data, 0, self._state)
-                return b""
+                return
             data = self._pending + data
             self._pending = b""
-        out: list[bytes] = []
         append = out.append
         match = _SIZE_LINE.match
         sizes = _SIZES.get
@@ -205,7 +217,6 @@ class ChunkedBody(BodyFraming):
                 if pos < 0:
                     break
         self._state, self._left = state, left
-        return b"".join(out) if out else b""
 
     def _unfinished(self, data: bytes, pos: int, state: int) -> bytes:
         """Return the unfinished line at ``pos`` to keep, or raise if it cannot be one."""

@@ -133,12 +133,13 @@ class SyncResponse:
                     framing.end()
                     break
                 data = framing.feed(data)
-                if not data:
-                    continue
-                if inflater is None:
-                    yield data
-                else:
-                    yield from inflater.feed(data)
+                if data:
+                    if inflater is None:
+                        yield data
+                    else:
+                        yield from inflater.feed(data)
+                if framing.error is not None:
+                    raise framing.error  # after the body bytes that came before it
             if inflater is not None:
                 inflater.end()
         except _TIMEOUTS as exc:
