@@ -96,7 +96,12 @@ def _uniform_run(data: bytes, pos: int, head: bytes, size: int) -> tuple[bytes, 
 
 
 def _no_crlf(data: bytes, pos: int) -> MalformedBody:
-    return MalformedBody(f"chunk data not followed by CRLF (a wrong size?): {_shown(data[pos:])}")
+    found = _shown(data[pos : pos + 2])
+    return MalformedBody(f"chunk data followed by {found}, not CRLF (a wrong chunk size?)")
+
+
+def _long_trailers() -> MalformedBody:
+    return MalformedBody(f"trailer section longer than {MAX_FRAMING} bytes")
 
 
 class BodyFraming:
@@ -182,9 +187,9 @@ class ChunkedBody(BodyFraming):
                     pos, state = start, _TRAILERS
                 elif stop + 2 <= end:
                     # The whole chunk is here: the common case, in one step.
+                    append(data[start:stop])
                     if data[stop : stop + 2] != _CRLF:
                         raise _no_crlf(data, stop)
-                    append(data[start:stop])
                     head = data[pos:start]
                     pos = stop + 2
                     if size <= _RUN_SIZE and data.startswith(head, pos):
@@ -220,13 +225,19 @@ class ChunkedBody(BodyFraming):
 
     def _unfinished(self, data: bytes, pos: int, state: int) -> bytes:
         """Return the unfinished line at ``pos`` to keep, or raise if it cannot be one."""
-        what = "trailer line" if state == _TRAILERS else "chunk-size line"
         rest = data[pos:]
         line_end = rest.find(b"\n")
+        line = rest if line_end < 0 else rest[: line_end + 1]
+        if state == _TRAILERS:
+            if len(line) + self._trailers > MAX_FRAMING:
+                raise _long_trailers()
+            what = "trailer line"
+        else:
+            if len(line) > MAX_FRAMING:
+                raise MalformedBody(f"chunk-size line longer than {MAX_FRAMING} bytes")
+            what = "chunk-size line"
         if line_end >= 0:
-            raise MalformedBody(f"invalid {what}: {_shown(rest[: line_end + 1])}")
-        if len(rest) + (self._trailers if state == _TRAILERS else 0) > MAX_FRAMING:
-            raise MalformedBody(f"{what} longer than {MAX_FRAMING} bytes: {_shown(rest)}")
+            raise MalformedBody(f"invalid {what}: {_shown(line)}")
         return rest
 
     def _trailer(self, data: bytes, pos: int) -> int:
@@ -241,7 +252,7 @@ class ChunkedBody(BodyFraming):
             return -1
         self._trailers += found.end() - pos
         if self._trailers > MAX_FRAMING:
-            raise MalformedBody(f"trailer section longer than {MAX_FRAMING} bytes")
+            raise _long_trailers()
         return found.end()
 
     def _missing(self) -> str:
