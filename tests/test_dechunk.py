@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import zlib
 
 import pytest
@@ -52,7 +53,7 @@ def test_a_chunked_body_gives_its_data_and_ends_clean() -> None:
 
 
 def test_extensions_upper_case_hex_leading_zeros_and_trailers_are_legal() -> None:
-    wire = b"00A;name=value;q=\"x y\"\r\n0123456789\r\n" + b"1 ;x\r\nZ\r\n"
+    wire = b'00A;name=value;q="x y"\r\n0123456789\r\n' + b"1 ;x\r\nZ\r\n"
     wire += b"0;last\r\nX-Checksum: abc\r\nX-Other:\r\n\r\n"
     body = ChunkedBody()
     assert feed_all(body, wire) == b"0123456789Z"
@@ -262,7 +263,7 @@ def run(wire: bytes, cuts: list[int]) -> tuple[bytes, str | None, bool, bytes, s
     """Feed ``wire`` cut at ``cuts``; return (data, error, done, leftover, end error)."""
     body = ChunkedBody()
     bounds = [0, *sorted(c for c in cuts if 0 < c < len(wire)), len(wire)]
-    data = feed_all(body, *(wire[a:b] for a, b in zip(bounds, bounds[1:], strict=False)))
+    data = feed_all(body, *(wire[a:b] for a, b in itertools.pairwise(bounds)))
     error = None if body.error is None else str(body.error)
     ending = None
     if body.error is None:
@@ -282,7 +283,9 @@ payloads = st.lists(
 @st.composite
 def chunked_wires(draw: st.DrawFn) -> tuple[bytes, list[bytes]]:
     pieces = draw(payloads)
-    runs = draw(st.integers(0, 3))  # some runs of equal tiny chunks, as servers flushing per byte send
+    runs = draw(
+        st.integers(0, 3)
+    )  # some runs of equal tiny chunks, as servers flushing per byte send
     for _ in range(runs):
         pieces += [draw(st.binary(min_size=1, max_size=3))] * draw(st.integers(2, 60))
     upper = draw(st.booleans())

@@ -23,7 +23,7 @@ from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
 from ._aiohttp_pool import BrokenFraming, GuardedConnector
-from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE, timeout_message
 
 __all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
 
@@ -36,12 +36,23 @@ async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _timeout_error(
+    when: str, exc: TimeoutError, total: float | None, secrets: tuple[str, ...]
+) -> APITimeoutError:
+    # aiohttp's per-phase timeouts are ServerTimeoutErrors; the total, a bare TimeoutError.
+    expired = None if isinstance(exc, aiohttp.ServerTimeoutError) else total
+    return wrap_error(APITimeoutError, timeout_message(when, expired), exc, secrets)
+
+
 class AsyncResponse:
     """A response whose body is read as it arrives."""
 
-    def __init__(self, response: aiohttp.ClientResponse, secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, secrets: tuple[str, ...], total: float | None
+    ) -> None:
         self._response = response
         self._secrets = secrets
+        self._total = total
         self.status_code = response.status
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
         self._chunks = self._read_chunks()
@@ -75,8 +86,8 @@ class AsyncResponse:
                 if not data:
                     break
                 yield data
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
+        except TimeoutError as exc:
+            raise _timeout_error("mid-reply", exc, self._total, self._secrets)
         except BrokenFraming as exc:
             raise wrap_error(ProtocolError, "malformed HTTP body", exc, self._secrets)
         except aiohttp.ClientPayloadError as exc:
@@ -130,6 +141,7 @@ class AsyncTransport:
         verify: bool,
         secrets: tuple[str, ...],
     ) -> None:
+        self._total = timeout.total
         self._timeout = aiohttp.ClientTimeout(
             total=timeout.total,
             sock_connect=timeout.effective(timeout.connect),
@@ -166,11 +178,18 @@ class AsyncTransport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
-        if self._session is not None and (self._loop is not loop or self._pid != os.getpid()):
+        if self._session is not None and self._pid != os.getpid():
+            # Made before a fork: its connections are the parent's, on the parent's
+            # event loop. Closing them here would unregister them from that loop
+            # (and write a TLS close_notify on them): forget them untouched.
+            connector = self._session.connector
+            if isinstance(connector, GuardedConnector):
+                connector.abandon()
+            self._session.detach()
+            self._session = None
+        if self._session is not None and self._loop is not loop:
             # Made under another event loop (an earlier asyncio.run()): its pooled
-            # connections belong to that loop and cannot serve this one. Or made
-            # before a fork: its sockets are shared with the parent, and closing
-            # them here could write on them (TLS close_notify), so drop them.
+            # connections belong to that loop and cannot serve this one.
             self._session.detach()
             self._session = None
         if self._session is None or self._session.closed:
@@ -196,13 +215,11 @@ class AsyncTransport:
                 proxy=proxy,
                 allow_redirects=False,
             )
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise wrap_error(
-                APITimeoutError, "timed out before the reply began", exc, self._secrets
-            )
+        except TimeoutError as exc:
+            raise _timeout_error("before the reply began", exc, self._total, self._secrets)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
-        return AsyncResponse(response, self._secrets)
+        return AsyncResponse(response, self._secrets, self._total)
 
     async def aclose(self) -> None:
         """Close the session and its pooled connections."""

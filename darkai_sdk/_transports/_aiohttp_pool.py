@@ -105,6 +105,16 @@ class GuardedConnector(aiohttp.TCPConnector):
         make: Callable[[], ResponseHandler] = functools.partial(GuardedProtocol, loop=self._loop)
         self._factory = make  # type: ignore[assignment]  # every connection is made by this
 
+    def abandon(self) -> None:
+        """Forget every connection without closing it: they are a parent process's.
+
+        A forked child shares them, and the parent's event loop too; closing one
+        here would unregister it from that loop. Their sockets close with the child.
+        """
+        self._conns.clear()
+        self._acquired.clear()
+        self._closed = True
+
     async def connect(
         self, req: ClientRequest, traces: list[Trace], timeout: aiohttp.ClientTimeout
     ) -> Connection:

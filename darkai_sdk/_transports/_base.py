@@ -20,6 +20,7 @@ __all__ = [
     "DRAIN_WAIT",
     "MAX_FRAMING",
     "READ_SIZE",
+    "timeout_message",
     "AsyncHTTPResponse",
     "AsyncHTTPTransport",
     "SyncHTTPResponse",
@@ -37,6 +38,13 @@ READ_SIZE = 256 * 1024
 # section) accepted between two bytes of body: framing carries no text, so a
 # server sending more is broken or hostile.
 MAX_FRAMING = 64 * 1024
+
+
+def timeout_message(when: str, total: float | None = None) -> str:
+    """What an APITimeoutError says: the total timeout if that ran out, else a phase's."""
+    if total is None:
+        return f"timed out {when}"
+    return f"total timeout of {total:g} s expired {when}"
 
 
 class AsyncHTTPResponse(Protocol):

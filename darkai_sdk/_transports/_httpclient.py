@@ -150,3 +150,13 @@ class HookedAdapter(requests.adapters.HTTPAdapter):
 
     def proxy_manager_for(self, proxy: str, **kwargs: Any) -> PoolManager:
         return _hook(super().proxy_manager_for(proxy, **kwargs))
+
+    def close(self) -> None:
+        # urllib3 2 closes a pool's idle connections only when the pool is
+        # collected, which a response kept in a traceback can hold off.
+        for manager in (self.poolmanager, *self.proxy_manager.values()):
+            for key in manager.pools.keys():  # noqa: SIM118 - it cannot be iterated
+                pool = manager.pools.get(key)
+                if pool is not None:
+                    pool.close()
+        super().close()

@@ -23,7 +23,7 @@ from .._redact import scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
-from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE, timeout_message
 from ._http1 import (
     CloseDelimitedBody,
     MalformedBody,
@@ -55,10 +55,7 @@ def sleep(seconds: float) -> None:
 def _timeout_error(
     exchange: Exchange, when: str, exc: BaseException, secrets: tuple[str, ...]
 ) -> APITimeoutError:
-    if exchange.expired() and exchange.total is not None:
-        what = f"total timeout of {exchange.total:g} s expired {when}"
-    else:
-        what = f"timed out {when}"
+    what = timeout_message(when, exchange.total if exchange.expired() else None)
     return wrap_error(APITimeoutError, what, exc, secrets)
 
 
