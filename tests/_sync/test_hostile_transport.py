@@ -16,7 +16,7 @@ import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator, Callable
+from collections.abc import Iterator
 from functools import cache
 
 import pytest
@@ -32,15 +32,12 @@ from darkai_sdk import (
 from darkai_sdk._transports._requests import sleep
 from darkai_sdk.testing import DarkAIServer, Reply, render_body
 
+from ._support import FAST, SYNC, TEXT, MiB, settle
+
 pytestmark = pytest.mark.timeout(60)
 
-TEXT = "The quick brown fox, naïve café, 中文 and 🎉 emoji jump over the lazy dog."
-MiB = 1024 * 1024
-FAST = Timeout(connect=5, read=5, total=20)
 #: read 1 s, total 3 s: each dripped byte comes well within the read timeout.
 DRIP = Timeout(connect=5, read=1, total=3)
-#: True in the generated sync twin, where AsyncDarkAI reads DarkAI.
-SYNC = DarkAI.__name__ == "DarkAI"
 
 
 @pytest.fixture
@@ -49,22 +46,12 @@ def server() -> Iterator[DarkAIServer]:
         yield running
 
 
-def _settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Wait until ``condition()`` holds (True) or ``seconds`` pass (False)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        sleep(0.02)
-    return True
-
-
 @pytest.fixture
 def no_fd_leak(server: DarkAIServer) -> Iterator[None]:
     """Fail the test if it leaves file descriptors open (once its clients are closed)."""
     before = open_fds()
     yield
-    assert _settle(lambda: open_fds() <= before), (open_fds(), before)
+    assert settle(lambda: open_fds() <= before), (open_fds(), before)
 
 
 def _peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
