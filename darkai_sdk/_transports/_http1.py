@@ -37,8 +37,9 @@ INFLATE_STEP = 256 * 1024
 _SIZE_LINE = re.compile(
     rb"([0-9A-Fa-f]{1,16})[ \t]{0,16}(?:;[^\r\n]{0,%d})?\r\n" % (MAX_FRAMING - 40)
 )
-# Plain sizes up to 0xfff, looked up: parsing each costs more than a dict lookup.
-_SIZES = {b"%x" % n: n for n in range(0x1000)} | {b"%X" % n: n for n in range(0x1000)}
+# Sizes of small chunks (up to 0xff), looked up: parsing each costs more than a
+# dict lookup, and a body of small chunks has many.
+_SIZES = {b"%x" % n: n for n in range(0x100)} | {b"%X" % n: n for n in range(0x100)}
 _TRAILER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n")
 _CRLF = b"\r\n"
 # Runs of chunks this small and alike are taken in slices (see _uniform_run), up
@@ -170,11 +171,11 @@ class ChunkedBody(BodyFraming):
         left = self._left
         while pos < end:
             if state == _SIZE:
-                line_end = find(_CRLF, pos, pos + 5)
+                line_end = find(_CRLF, pos, pos + 4)
                 size = sizes(data[pos:line_end]) if line_end > pos else None
                 if size is not None:
                     start = line_end + 2
-                else:  # a size over 0xfff, leading zeros, an extension, or not a size line
+                else:  # a size over 0xff, leading zeros, an extension, or not a size line
                     found = match(data, pos)
                     if found is None:
                         self._pending = self._unfinished(data, pos, _SIZE)
