@@ -335,3 +335,22 @@ def test_a_broken_body_cut_anywhere_gives_the_same_bytes_and_error(
         wire = wire[:at]
     assert run(wire, cuts) == run(wire, [])
     assert run(wire, cuts) == run(wire, list(range(1, len(wire))))  # a byte at a time
+
+
+def test_twenty_thousand_tiny_gzip_members_decode_whole() -> None:
+    members = gzip.compress(b"x") * 20_000  # about 420 KB of one-byte members
+    inflater = Inflater("gzip")
+    out = b"".join(
+        b"".join(inflater.feed(members[i : i + 256 * 1024]))
+        for i in range(0, len(members), 256 * 1024)
+    )
+    inflater.end()
+    assert out == b"x" * 20_000
+
+
+@pytest.mark.parametrize("cut", [1, 2, 5, 11])
+def test_a_gzip_member_boundary_anywhere_in_a_read_is_fine(cut: int) -> None:
+    first = gzip.compress(b"first ")
+    data = first + gzip.compress(b"second")
+    at = len(first) + cut - 1  # the next member's header split across two reads
+    assert inflate_all(Inflater("gzip"), data[:at], data[at:]) == b"first second"

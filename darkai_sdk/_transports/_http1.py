@@ -31,6 +31,8 @@ __all__ = [
 
 #: Most bytes one decompression step may produce, however small its input.
 INFLATE_STEP = 256 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_MEMBER_WINDOW = 64
 
 # chunk-size [ BWS ; chunk-ext ] CRLF, whole and bounded: at most 16 hex digits
 # (a 64-bit size) and MAX_FRAMING bytes in all.
@@ -325,26 +327,34 @@ class Inflater:
             self._started = True
             if self._coding == "deflate" and data[0] & 0x0F != 8:
                 self._inflate = zlib.decompressobj(-zlib.MAX_WBITS)
+        view = memoryview(data)
+        pos, end = 0, len(data)
+        # zlib copies the input a call leaves over: after a gzip member's end, walk
+        # the rest in doubling windows, so many tiny members cost linear time.
+        window = end
         inflate = self._inflate
         while True:
+            piece = view[pos : pos + window]
             try:
-                out = inflate.decompress(data, INFLATE_STEP)
+                out = inflate.decompress(piece, INFLATE_STEP)
             except zlib.error as exc:
                 raise MalformedBody(f"undecodable {self._coding} body: {exc}") from None
             if out:
                 yield out
             if inflate.eof:
-                data = inflate.unused_data
-                if not data:
+                pos += len(piece) - len(inflate.unused_data)
+                if pos >= end:
                     return
-                if self._coding == "deflate" or data[:2] != b"\x1f\x8b":
+                if self._coding == "deflate" or not _GZIP_MAGIC.startswith(data[pos : pos + 2]):
                     raise MalformedBody(f"bytes after the end of the {self._coding} stream")
-                inflate = self._inflate = zlib.decompressobj(self._wbits)  # the next gzip member
+                inflate = self._inflate = zlib.decompressobj(self._wbits)  # the next member
+                window = _MEMBER_WINDOW
                 continue
-            data = inflate.unconsumed_tail
+            pos += len(piece) - len(inflate.unconsumed_tail)
             # A full step may leave output inside zlib even with no input left.
-            if not data and len(out) < INFLATE_STEP:
+            if pos >= end and len(out) < INFLATE_STEP:
                 return
+            window *= 2
 
     def end(self) -> None:
         """The body ended: raise MalformedBody if the compressed stream did not."""
