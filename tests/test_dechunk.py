@@ -354,3 +354,15 @@ def test_a_gzip_member_boundary_anywhere_in_a_read_is_fine(cut: int) -> None:
     data = first + gzip.compress(b"second")
     at = len(first) + cut - 1  # the next member's header split across two reads
     assert inflate_all(Inflater("gzip"), data[:at], data[at:]) == b"first second"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=2000), min_size=1, max_size=4),
+    st.lists(st.integers(0, 10_000), max_size=8),
+)
+def test_gzip_members_cut_anywhere_decode_the_same(texts: list[bytes], cuts: list[int]) -> None:
+    data = b"".join(gzip.compress(text, 1) for text in texts)
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(data)), len(data)]
+    parts = [data[a:b] for a, b in itertools.pairwise(bounds)]
+    assert inflate_all(Inflater("gzip"), *parts) == b"".join(texts)
