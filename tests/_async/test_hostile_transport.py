@@ -194,6 +194,7 @@ def _complete_in_child(client: AsyncDarkAI) -> str:
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 async def test_a_forked_child_never_uses_the_parents_pooled_connection() -> None:
     # The server runs in a thread of its own: the parent's loop waits for the child.
+    fds_before = open_fds()
     with DarkAIServer(reply=Reply(text=TEXT)) as server:
         async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
             assert await c.complete("parent") == TEXT  # leaves a pooled connection
@@ -213,6 +214,7 @@ async def test_a_forked_child_never_uses_the_parents_pooled_connection() -> None
         parent, child, parent_again = _peers(server)
     assert child != parent  # the child made its own connection
     assert parent_again == parent  # and the parent kept its own
+    assert await settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
 
 
 # -- bytes after a reply (item 8) ------------------------------------------------------------
@@ -288,6 +290,7 @@ def _gzip_bomb() -> bytes:
 async def test_a_gzip_bomb_is_read_in_bounded_memory() -> None:
     compressed = _gzip_bomb()
     assert len(compressed) < MiB  # over a hundred times smaller than what it inflates to
+    fds_before = open_fds()
     with HandlerServer(gzip_stream(compressed)) as bomb:
         async with AsyncDarkAI(bomb.url(), max_retries=0, timeout=FAST) as c:
             assert await c.complete("warm up") == TEXT
@@ -298,3 +301,4 @@ async def test_a_gzip_bomb_is_read_in_bounded_memory() -> None:
             finally:
                 tracemalloc.stop()
     assert peak < 24 * MiB, f"peak {peak / MiB:.1f} MiB while inflating 128 MiB"
+    assert await settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)

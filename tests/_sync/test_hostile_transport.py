@@ -196,6 +196,7 @@ def _complete_in_child(client: DarkAI) -> str:
 @pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
 def test_a_forked_child_never_uses_the_parents_pooled_connection() -> None:
     # The server runs in a thread of its own: the parent's loop waits for the child.
+    fds_before = open_fds()
     with DarkAIServer(reply=Reply(text=TEXT)) as server:
         with DarkAI(server.url, max_retries=0, timeout=FAST) as c:
             assert c.complete("parent") == TEXT  # leaves a pooled connection
@@ -215,6 +216,7 @@ def test_a_forked_child_never_uses_the_parents_pooled_connection() -> None:
         parent, child, parent_again = _peers(server)
     assert child != parent  # the child made its own connection
     assert parent_again == parent  # and the parent kept its own
+    assert settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
 
 
 # -- bytes after a reply (item 8) ------------------------------------------------------------
@@ -290,6 +292,7 @@ def _gzip_bomb() -> bytes:
 def test_a_gzip_bomb_is_read_in_bounded_memory() -> None:
     compressed = _gzip_bomb()
     assert len(compressed) < MiB  # over a hundred times smaller than what it inflates to
+    fds_before = open_fds()
     with HandlerServer(gzip_stream(compressed)) as bomb:
         with DarkAI(bomb.url(), max_retries=0, timeout=FAST) as c:
             assert c.complete("warm up") == TEXT
@@ -300,3 +303,4 @@ def test_a_gzip_bomb_is_read_in_bounded_memory() -> None:
             finally:
                 tracemalloc.stop()
     assert peak < 24 * MiB, f"peak {peak / MiB:.1f} MiB while inflating 128 MiB"
+    assert settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
