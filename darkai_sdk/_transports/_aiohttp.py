@@ -23,12 +23,15 @@ from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
 from ._aiohttp_pool import BrokenFraming, GuardedConnector
-from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE, timeout_message
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, timeout_message
 
 __all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
 
 StrGenerator = AsyncGenerator[str, None]
 """What a stream's iterator is, in this world."""
+
+
+_READ_BUFFER = 256 * 1024
 
 
 async def sleep(seconds: float) -> None:
@@ -199,7 +202,7 @@ class AsyncTransport:
                 connector=GuardedConnector(ssl=self._verify),
                 timeout=self._timeout,
                 trust_env=False,  # the proxy environment is read in _proxy_for
-                read_bufsize=READ_SIZE,
+                read_bufsize=_READ_BUFFER,
             )
         return self._session
 

@@ -19,7 +19,6 @@ __all__ = [
     "DRAIN_LIMIT",
     "DRAIN_WAIT",
     "MAX_FRAMING",
-    "READ_SIZE",
     "timeout_message",
     "AsyncHTTPResponse",
     "AsyncHTTPTransport",
@@ -31,9 +30,6 @@ __all__ = [
 # (so the connection can be pooled) before handing control back.
 DRAIN_WAIT = 0.1
 DRAIN_LIMIT = 64 * 1024
-# Bytes asked of the socket per read: large, so a body of tiny HTTP chunks costs
-# few system calls.
-READ_SIZE = 256 * 1024
 # Bytes of HTTP framing (a chunk-size line with its extensions, the trailer
 # section) accepted between two bytes of body: framing carries no text, so a
 # server sending more is broken or hostile.

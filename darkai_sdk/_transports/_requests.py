@@ -23,7 +23,7 @@ from .._redact import scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
-from ._base import DRAIN_LIMIT, DRAIN_WAIT, READ_SIZE, timeout_message
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, timeout_message
 from ._http1 import (
     CloseDelimitedBody,
     MalformedBody,
@@ -38,6 +38,9 @@ __all__ = ["SyncTransport", "SyncResponse", "StrGenerator", "sleep"]
 StrGenerator = Generator[str, None, None]
 """What a stream's iterator is, in this world."""
 
+# Bytes asked of the socket per read: many, so a body of tiny HTTP chunks costs few
+# system calls, yet under 128 KiB, above which malloc maps fresh memory per read.
+_READ_SIZE = 64 * 1024
 _TIMEOUTS = (
     requests.exceptions.Timeout,
     urllib3.exceptions.TimeoutError,
@@ -92,11 +95,11 @@ class SyncResponse:
 
     def _reader(self, wire: HookedResponse) -> Callable[[], bytes]:
         read1 = wire.fp.read1  # each call: what is buffered, else one socket read
-        return lambda: read1(READ_SIZE)
+        return lambda: read1(_READ_SIZE)
 
     def _raw_reader(self) -> Callable[[], bytes]:
         raw = self._response.raw
-        return lambda: raw.read1(READ_SIZE, decode_content=True)
+        return lambda: raw.read1(_READ_SIZE, decode_content=True)
 
     def iter_bytes(self) -> Generator[bytes, None, None]:
         """Yield the body's bytes as they arrive; a broken body raises a DarkAIError."""
