@@ -118,6 +118,8 @@ class Reply:
     #: so a client's reads split lines, CRLF pairs and UTF-8 characters.
     write_size: int | None = None
 
+    #: Interim responses (1xx statuses, e.g. ``(102, 103)``) sent before the reply.
+    interim: Sequence[int] = ()
     #: HTTP chunks of at most this many body bytes (1: a chunk per byte); None:
     #: a chunk per write.
     http_chunk_size: int | None = None
@@ -133,8 +135,6 @@ class Reply:
     #: belongs, then nothing more (the connection stays open).
     bad_chunk_after: int | None = None
     bad_chunk_line: bytes = b"zz\r\n"
-    #: Interim responses (1xx statuses, e.g. ``(102, 103)``) sent before the reply.
-    interim: Sequence[int] = ()
     #: Raw bytes written on the connection after the streamed reply's end (e.g. a
     #: whole second response); the connection stays open.
     after_reply: bytes = b""
