@@ -3,6 +3,9 @@
 ``from darkai_sdk import DarkAI`` (blocking, on requests) or ``AsyncDarkAI``
 (asyncio, on aiohttp). The clients are imported on first use, so importing the
 package costs neither HTTP library.
+
+A request or reply that fails raises a :class:`DarkAIError` subclass; a bad
+argument raises ``TypeError`` or ``ValueError`` at once, before anything is sent.
 """
 
 from __future__ import annotations

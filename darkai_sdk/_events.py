@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ._exceptions import ProtocolError
-from ._sse import DEFAULT_MAX_LINE_SIZE, Dispatched, SSEDecoder
+from ._sse import DEFAULT_MAX_LINE_SIZE, Dispatched, LineEnds, SSEDecoder
+from ._template import Template, learn_template
 
 __all__ = ["Event", "EventDecoder", "FinalResponse", "ServerError", "StreamEnd"]
 
@@ -40,22 +41,16 @@ class ServerError:
 #: A plain ``str`` is a text chunk: no wrapper object, because chunks are most events.
 Event: TypeAlias = str | FinalResponse | StreamEnd | ServerError
 
-# The common event exactly as json.dumps writes it, cut around the text: between
-# two matches of _SEP in a feed lies just the text of one event.
-_OPEN = b'data: {"event": "text-chunk", "data": {"text": "'
-_CLOSE = b'"}}\n\n'
-_SEP = _CLOSE + _OPEN
-_QUOTES_PER_SEP = _SEP.count(b'"')
-# Raw control characters are invalid in JSON strings: json.loads must see them.
-_CONTROL = bytes(c for c in range(0x20) if c != 0x0A)
-
 _MAX_SLICE = 1 << 20
-# An unfinished common line at the end of a feed up to this size waits for the next
-# feed, which then starts with it: no feed boundary cuts into the fast path.
+# An unfinished template event at the end of a feed up to this size waits for the
+# next feed, which then starts with it: no feed boundary cuts into a run.
 _MAX_CARRY = 4096
+# How many times a stream may try to learn its events' template (see _template.py).
+_LEARN_TRIES = 8
+_HIGH_SURROGATES = ("\ud800", "\udbff")
 
-# json.decoder.scanstring is not in typeshed; it is the C string scanner json uses.
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+# json's C scanner: scan(s, i) -> (value, end); no wrapper around it, as it runs per run.
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 # How much of a bad payload a ProtocolError shows in its message, and keeps in ``line``.
 _SHOWN_IN_MESSAGE = 200
@@ -72,18 +67,42 @@ class EventDecoder:
     counted in ``skipped``. Every error is a :class:`ProtocolError`; a payload
     that is not the expected JSON is one, with the payload in ``line``.
 
+    Text is always valid Unicode: a UTF-16 surrogate pair split across two
+    text-chunk events (as JavaScript servers slice strings) is joined, the high
+    half waiting for the next chunk; a surrogate that never gets its partner
+    becomes U+FFFD and is counted in ``replaced``.
+
     No event is lost to an error: when ``feed()`` or ``close()`` meets an error
     after decoding events in the same call, it returns those events and raises
     the error at the next call. A decoder that failed keeps raising the same
     error. ``feed()`` after ``close()`` is a RuntimeError.
+
+    Speed: the events of one stream are written by one encoder, so they share
+    one form around their text. The decoder learns that form from the stream
+    (:mod:`._template`) and decodes runs of such events in one pass of json's C
+    scanner; anything else takes the general way, through :class:`SSEDecoder`.
     """
 
-    __slots__ = ("_carry", "_sse", "skipped")
+    __slots__ = (
+        "_carry",
+        "_ends",
+        "_high",
+        "_learn_tries",
+        "_sse",
+        "_template",
+        "replaced",
+        "skipped",
+    )
 
     def __init__(self, *, max_line_size: int = DEFAULT_MAX_LINE_SIZE) -> None:
         self.skipped = 0
+        self.replaced = 0
         self._sse = SSEDecoder(max_line_size=max_line_size)
-        self._carry = b""  # the start of an unfinished line: see _MAX_CARRY
+        self._ends = LineEnds()
+        self._template: Template | None = None
+        self._learn_tries = _LEARN_TRIES
+        self._carry = b""  # the start of an unfinished template event: see _MAX_CARRY
+        self._high = ""  # a high surrogate that ended the last text, waiting for its pair
 
     @property
     def error(self) -> ProtocolError | None:
@@ -92,17 +111,20 @@ class EventDecoder:
         A caller that got events with the error held back can raise it at once
         instead of waiting for more input.
         """
-        return self._sse._error
+        return self._sse.error
 
     def feed(self, data: bytes) -> list[Event]:
         """Decode the next bytes of the stream; return the events they complete."""
         sse = self._sse
-        sse._check_open()
+        if sse.error is not None:
+            raise sse.error
+        if sse.closed:
+            raise RuntimeError("feed() called after close()")
         out: list[Event] = []
         try:
-            data = sse._normalize(data)
-            # The fast path takes bytes no longer than the line cap, so that no line
-            # in them can be longer; and a bounded size bounds its temporary copies.
+            data = self._ends(data)
+            # A run is decoded from bytes no longer than the line cap, so no line
+            # in it can be longer; and a bounded size bounds its temporary copies.
             step = min(sse.max_line_size, _MAX_SLICE)
             if len(data) <= step:
                 self._feed(data, out)
@@ -115,119 +137,28 @@ class EventDecoder:
                 raise
         return out
 
-    def _feed(self, data: bytes, out: list[Event]) -> None:
-        """Decode LF-only bytes no longer than the line cap, after any carried ones."""
-        sse = self._sse
-        if self._carry:
-            carry, self._carry = self._carry, b""
-            if len(carry) + len(data) <= sse.max_line_size:
-                data = carry + data
-            else:  # a small cap: the fast path must not see more than the cap
-                self._general(carry, out)
-        # Common events come in a run: `data: {"event": "text-chunk", ...{"text": "`
-        # after a blank line (the _OPEN that ends each _SEP), text, and _CLOSE. Find
-        # where the run starts: at once, when the decoder is between events and the
-        # bytes start with _OPEN; else after the first _SEP, the bytes before it
-        # going the general way (they may end a line begun in the last feed).
-        if data.startswith(_OPEN) and sse._between_events():
-            sse._at_start = False  # a BOM can no longer come: the stream has begun
-            start = len(_OPEN)
-        else:
-            first = data.find(_SEP)
-            if first < 0:
-                self._general(data, out)
-                return
-            self._general(data[:first] + _CLOSE, out)
-            start = first + len(_SEP)
-        end = data.rfind(_SEP, start)
-        if end >= 0:
-            self._texts(data[start:end], out)
-            start = end + len(_SEP)
-        rest = data[start - len(_OPEN) :]  # the last common line, and what follows
-        if 10 in rest or len(rest) > _MAX_CARRY:
-            self._general(rest, out)
-        else:
-            self._carry = rest  # an unfinished line: no event to give yet
-
-    def _texts(self, region: bytes, out: list[Event]) -> None:
-        """Decode texts joined by _SEP, exactly as the general way would.
-
-        Any doubt about a text sends its event the general way.
-        """
-        # Joined as the strings of one JSON array, all texts are decoded by one call
-        # of json's C scanner. When no text holds a quote that is exact: each text
-        # is one element, or json.loads fails (a backslash before a delimiter leaves
-        # a string unterminated; controls, LFs and bad escapes are errors) and the
-        # way below reports the error in stream order.
-        body = region.replace(_SEP, b'","')
-        seps = (len(region) - len(body)) // (len(_SEP) - 3)
-        if region.count(34) == _QUOTES_PER_SEP * seps:
-            try:
-                texts = json.loads('["' + body.decode() + '"]')
-            except ValueError:
-                pass
-            else:
-                if "" in texts:  # rare: test first, as filtering costs more
-                    texts = [text for text in texts if text]
-                out += texts
-                return
-        pieces = region.split(_SEP)
-        if len(region.translate(None, _CONTROL)) != len(region):
-            for piece in pieces:
-                self._general(_OPEN + piece + _CLOSE, out)
-            return
-        # Text by text, inlined: this loop is hot when texts hold quotes.
-        append = out.append
-        for piece in pieces:
-            if 10 not in piece:  # one line
-                if 92 not in piece:  # no backslash: no escapes
-                    if 34 not in piece:  # no quote: the string ends where the line does
-                        try:
-                            text = piece.decode()
-                        except UnicodeDecodeError:
-                            pass  # the general way reports it
-                        else:
-                            if text:
-                                append(text)
-                            continue
-                else:
-                    try:
-                        text = piece.decode()
-                        chunk, end = _scanstring(text + '"', 0)
-                    except ValueError:
-                        pass  # bad UTF-8 or a bad escape: the general way reports it
-                    else:
-                        if end == len(text) + 1:  # the string ends where the line does
-                            if chunk:
-                                append(chunk)
-                            continue
-            self._general(_OPEN + piece + _CLOSE, out)
-
     def close(self) -> list[Event]:
         """End the input: decode a last unterminated line and a pending event."""
         sse = self._sse
-        if sse._error is not None:
-            raise sse._error
-        if sse._closed:
+        if sse.error is not None:
+            raise sse.error
+        if sse.closed:
             return []
-        sse._closed = True
         out: list[Event] = []
         try:
             if self._carry:
                 carry, self._carry = self._carry, b""
                 self._general(carry, out)
             events: list[Dispatched] = []
-            error: ProtocolError | None
-            text, error = sse._decode(b"", final=True)
+            error: ProtocolError | None = None
             try:
-                sse._process(text, events)
-                if error is None:
-                    sse._finish(events)
+                sse.end(events)
             except ProtocolError as exc:
                 error = exc
             self._convert_all(events, out)
             if error is not None:
                 raise error
+            self._flush_high(out)
         except ProtocolError as exc:
             self._fail(exc)
             if not out:
@@ -236,18 +167,175 @@ class EventDecoder:
 
     def _fail(self, error: ProtocolError) -> None:
         self._carry = b""
-        self._sse._fail(error)
+        self._sse.fail(error)
+
+    def _feed(self, data: bytes, out: list[Event]) -> None:
+        """Decode LF-only bytes no longer than the line cap, after any carried ones."""
+        sse = self._sse
+        if self._carry:
+            carry, self._carry = self._carry, b""
+            if len(carry) + len(data) <= sse.max_line_size:
+                data = carry + data
+            else:  # a small cap: a run must not see more than the cap
+                self._general(carry, out)
+        pos = 0
+        size = len(data)
+        while pos < size:
+            if not sse.idle:
+                # Within an event: the general way, to the blank line that ends it.
+                end = data.find(b"\n\n", pos)
+                if end < 0:
+                    self._general(data[pos:] if pos else data, out)
+                    return
+                self._general(data[pos : end + 2], out)
+                pos = end + 2
+                continue
+            template = self._template
+            if template is not None and data.startswith(template.open, pos):
+                pos = self._run(template, data, pos, out)
+                continue
+            if self._learn_tries and self._learn(data, pos):
+                continue
+            if template is None:
+                self._general(data[pos:] if pos else data, out)
+                return
+            # Up to the next template event (if any), the general way.
+            first = data.find(template.sep, pos)
+            if first < 0:
+                self._general(data[pos:] if pos else data, out)
+                return
+            end = first + len(template.close)
+            self._general(data[pos:end], out)
+            pos = end
+
+    def _learn(self, data: bytes, pos: int) -> bool:
+        """Try to learn the template from the whole event at ``pos``; True if one was learned."""
+        end = data.find(b"\n\n", pos)
+        if end < 0 or data.find(b"text-chunk", pos, end) < 0:
+            return False  # only a whole text-chunk event can teach it
+        self._learn_tries -= 1
+        template = learn_template(data[pos : end + 2])
+        if template is None:
+            return False
+        self._template = template
+        return True
+
+    def _run(self, template: Template, data: bytes, pos: int, out: list[Event]) -> int:
+        """Decode the run of template events at ``pos``; return where it stopped.
+
+        ``data[pos:]`` starts with ``template.open`` and the SSE decoder is idle.
+        Whole events are decoded; an unfinished one at the end is carried.
+        """
+        start = pos + len(template.open)
+        blank = data.rfind(b"\n\n", start)
+        if blank >= 0:
+            whole = blank + 2
+            if data.endswith(template.close, start, whole):
+                self._texts(template, data[start : whole - len(template.close)], out)
+            else:  # the last whole event is of another kind
+                last = data.rfind(template.sep, start, whole)
+                if last >= 0:
+                    self._texts(template, data[start:last], out)
+                    start = last + len(template.sep)
+                self._general(data[start - len(template.open) : whole], out)
+            pos = whole
+        if pos < len(data):
+            rest = data[pos:]
+            if _can_carry(rest, self._sse.max_line_size):
+                self._carry = rest  # an unfinished event: nothing to give yet
+            else:
+                self._general(rest, out)
+        return len(data)
+
+    def _texts(self, template: Template, region: bytes, out: list[Event]) -> None:
+        """Decode texts joined by ``template.sep``, exactly as the general way would.
+
+        Any doubt about a text sends its event the general way.
+        """
+        texts = _batch(region, template.sep)
+        if texts is None:
+            # Some event here is not a plain template event (a final-response amid
+            # the run, say) or is malformed: find it by halves, in stream order.
+            pieces = region.split(template.sep)
+            self._pieces(template, pieces, 0, len(pieces), out)
+            return
+        if self._high or b"\\u" in region:
+            texts = self._pair(texts)
+        if "" in texts:  # rare: test first, as filtering costs more
+            texts = [text for text in texts if text]
+        out += texts
+
+    def _pieces(
+        self, template: Template, pieces: list[bytes], lo: int, hi: int, out: list[Event]
+    ) -> None:
+        """Decode the texts ``pieces[lo:hi]``: in one batch if it can, else each half."""
+        joined = template.sep.join(pieces[lo:hi]) if hi - lo > 1 else pieces[lo]
+        texts = _batch(joined, template.sep)
+        if texts is None:
+            if hi - lo == 1:
+                self._general(template.open + joined + template.close, out)
+                return
+            mid = (lo + hi) // 2
+            self._pieces(template, pieces, lo, mid, out)
+            self._pieces(template, pieces, mid, hi, out)
+            return
+        if self._high or b"\\u" in joined:
+            texts = self._pair(texts)
+        out += [text for text in texts if text]
+
+    def _pair(self, texts: list[str]) -> list[str]:
+        """Join surrogate pairs split across texts; replace lone surrogates with U+FFFD.
+
+        A high surrogate ending the last text waits in ``_high`` for the next.
+        Only a \\u escape in JSON makes a surrogate (strict UTF-8 has none), so
+        callers skip this for texts decoded from bytes without one.
+        """
+        if self._high:
+            texts[0] = self._high + texts[0]
+            self._high = ""
+        try:
+            "".join(texts).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            return texts  # no surrogate at all: nothing to do
+        fixed: list[str] = []
+        for text in texts:
+            if self._high:
+                text = self._high + text
+                self._high = ""
+            if text and _HIGH_SURROGATES[0] <= text[-1] <= _HIGH_SURROGATES[1]:
+                self._high = text[-1]
+                text = text[:-1]
+            fixed.append(self._whole(text))
+        return fixed
+
+    def _whole(self, text: str, *, count: bool = True) -> str:
+        """``text`` with surrogate pairs joined and lone surrogates as U+FFFD (counted)."""
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            before = text.count("\ufffd")
+            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+            if count:
+                self.replaced += text.count("\ufffd") - before
+        return text
+
+    def _flush_high(self, out: list[Event]) -> None:
+        """A high surrogate still waiting for its pair will not get it: U+FFFD."""
+        if self._high:
+            self._high = ""
+            self.replaced += 1
+            out.append("\ufffd")
 
     def _general(self, data: bytes, out: list[Event]) -> None:
-        """Decode normalized bytes through the SSE decoder and convert its events."""
-        sse = self._sse
+        """Decode LF-only bytes through the SSE decoder and convert its events."""
         events: list[Dispatched] = []
-        error: ProtocolError | None
-        text, error = sse._decode(data, final=False)
+        error: ProtocolError | None = None
         try:
-            sse._process(text, events)
+            self._sse.push(data, events)
         except ProtocolError as exc:
-            error = exc  # it comes later in the stream than a UTF-8 error would
+            error = exc
         # The events complete before the error come first in the stream: convert
         # them (a bad one among them is the error to report).
         self._convert_all(events, out)
@@ -283,16 +371,66 @@ class EventDecoder:
             raise _bad_payload('"event" is not a string', raw)
         if name == "text-chunk":
             text = _string_field(obj, "text", raw)
+            if self._high or "\\u" in raw:
+                (text,) = self._pair([text])
             if text:
                 out.append(text)
         elif name == "final-response":
-            out.append(FinalResponse(_string_field(obj, "message", raw)))
+            self._flush_high(out)
+            message = _string_field(obj, "message", raw)
+            if "\\u" in raw:  # repaired as the chunks are, to compare; the text counts
+                message = self._whole(message, count=False)
+            out.append(FinalResponse(message))
         elif name == "stream-end":
+            self._flush_high(out)
             out.append(StreamEnd())
         elif name == "error":
+            self._flush_high(out)
             out.append(ServerError(_error_message(obj, raw), raw))
         else:
             self.skipped += 1
+
+
+def _can_carry(rest: bytes, cap: int) -> bool:
+    """Whether an unfinished event may wait for the next feed: it could hold no error yet.
+
+    It is short (no line in it can be over the cap) and valid UTF-8 but for a
+    sequence cut at its end: a decoder that saw it now would raise nothing.
+    """
+    if len(rest) > min(_MAX_CARRY, cap):
+        return False
+    try:
+        rest.decode()
+    except UnicodeDecodeError as exc:
+        return exc.end == len(rest) and exc.reason == "unexpected end of data"
+    return True
+
+
+def _batch(region: bytes, sep: bytes) -> list[str] | None:
+    """The texts in ``region`` (JSON string bodies joined by ``sep``), or None.
+
+    Joined as the strings of one JSON array, all texts are decoded by one call of
+    json's C scanner. First ``\\\\`` and ``\\"`` become ``\\u005c`` and ``\\u0022``
+    (the same characters), so that no quote is left inside a text. Then if every
+    quote left is a delimiter, the array's structure is exactly the texts: a
+    backslash before a delimiter would have been rewritten, so the quote count
+    would be off. Anything else (a quote, a control character, a bad escape or
+    bad UTF-8 in some text) gives None, and the caller takes the general way.
+    """
+    if 92 in region:
+        region = region.replace(b"\\\\", b"\\u005c").replace(b'\\"', b"\\u0022")
+    joined = region.replace(sep, b'","')
+    count = (len(region) - len(joined)) // (len(sep) - 3) + 1
+    if joined.count(34) != 2 * (count - 1):
+        return None
+    try:
+        source = '["' + joined.decode() + '"]'
+        texts, end = _scan(source, 0)
+    except (ValueError, StopIteration):  # bad UTF-8, or not JSON
+        return None
+    if end != len(source) or len(texts) != count:
+        return None  # cannot happen with the quote count right; kept as a guard
+    return texts  # type: ignore[no-any-return]
 
 
 def _string_field(obj: dict[str, Any], key: str, raw: str) -> str:

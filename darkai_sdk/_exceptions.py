@@ -1,4 +1,9 @@
-"""The errors the SDK raises: everything is a :class:`DarkAIError`."""
+"""The errors of a request and its reply: every one is a :class:`DarkAIError`.
+
+A bad argument is not: it raises ``TypeError`` (a wrong type) or ``ValueError``
+(a wrong value) at the call that took it, before anything is sent.
+:class:`UnknownModelError` is both a ``DarkAIError`` and a ``ValueError``.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ __all__ = [
 
 
 class DarkAIError(Exception):
-    """Base of every error the SDK raises.
+    """Base of every error a request or its reply ends in (not of argument errors).
 
     ``partial_text`` holds the reply text that reached the caller before the
     error ("" when none did), so no received character is lost.

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from ._logging import logger
 from ._models import resolve_model
 from ._prompt import Messages, format_prompt
-from ._redact import redact_url, secrets_of
+from ._redact import merge_secrets, redact_url, secrets_of
 from ._request import Request, build_request, resolve_base_url, validate_headers
 from ._retry import RetryPolicy
 from ._timeout import Timeout, coerce_timeout
@@ -92,7 +92,7 @@ class ClientOptions:
             on_mismatch=on_mismatch,  # type: ignore[arg-type]
             verify=verify,
             max_line_size=max_line_size,
-            secrets=secrets_of(checked_proxy, checked_headers) + secrets_of(url, {}),
+            secrets=merge_secrets(secrets_of(checked_proxy, checked_headers), secrets_of(url, {})),
         )
         if not verify:
             logger.warning(

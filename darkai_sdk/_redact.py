@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable, Mapping
-from typing import TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from typing import AnyStr, TypeVar
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["redact_url", "secrets_of", "scrub", "scrub_bytes", "wrap_error", "SECRET_HEADERS"]
+from ._exceptions import APIStatusError, DarkAIError, ProtocolError
+
+__all__ = [
+    "redact_url",
+    "merge_secrets",
+    "secrets_of",
+    "scrub",
+    "scrub_bytes",
+    "mask_error",
+    "wrap_error",
+    "SECRET_HEADERS",
+]
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
 _MASK = "****"
 # Authorization schemes: words of a secret header value that give nothing away.
 _SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "token"})
+# Shorter values are too likely to occur by chance to be masked usefully.
+_MIN_SECRET = 3
 _E = TypeVar("_E", bound=Exception)
 
 
@@ -66,25 +79,74 @@ def secrets_of(proxy: str | None, headers: Mapping[str, str]) -> tuple[str, ...]
                 except ValueError:
                     pair = ""
                 found += [pair, *pair.split(":", 1)] if ":" in pair else []
-    # Longest first, so a secret containing another is masked whole.
-    return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
+    # A server may echo a value percent-encoded, as it appears in a URL.
+    found += [quote(s, safe="") for s in found]
+    return merge_secrets(found)
+
+
+def merge_secrets(*groups: Iterable[str]) -> tuple[str, ...]:
+    """Return the secrets of all ``groups`` as one list: unique, longest first.
+
+    The one way secrets are combined, so a list that masks is always in this order.
+    Values under three characters are dropped.
+    """
+    unique = {secret for group in groups for secret in group if len(secret) >= _MIN_SECRET}
+    return tuple(sorted(unique, key=lambda secret: (-len(secret), secret)))
+
+
+def _masked(text: AnyStr, secrets: Iterable[AnyStr], mask: AnyStr) -> AnyStr:
+    # Mask the union of every occurrence of every secret: two secrets that overlap
+    # in the text (neither containing the other) leave no fragment of either.
+    spans: list[tuple[int, int]] = []
+    for secret in secrets:
+        start = text.find(secret)
+        while start >= 0:
+            spans.append((start, start + len(secret)))
+            start = text.find(secret, start + 1)
+    if not spans:
+        return text
+    spans.sort()
+    pieces: list[AnyStr] = []
+    kept = 0  # end of the text already handled
+    span_start, span_end = spans[0]
+    for start, end in spans[1:]:
+        if start <= span_end:
+            span_end = max(span_end, end)
+            continue
+        pieces += [text[kept:span_start], mask]
+        kept, (span_start, span_end) = span_end, (start, end)
+    pieces += [text[kept:span_start], mask, text[span_end:]]
+    return text[:0].join(pieces)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """Replace every secret in ``text`` with a mask."""
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, _MASK)
-    return text
+    """Replace every occurrence of every secret in ``text`` with a mask."""
+    return _masked(text, secrets, _MASK)
 
 
 def scrub_bytes(data: bytes, secrets: Iterable[str]) -> bytes:
     """Replace every secret in ``data`` (an undecoded body) with a mask."""
-    for secret in secrets:
-        encoded = secret.encode("utf-8")
-        if encoded in data:
-            data = data.replace(encoded, _MASK.encode("ascii"))
-    return data
+    return _masked(data, [secret.encode("utf-8") for secret in secrets], _MASK.encode("ascii"))
+
+
+def mask_error(error: DarkAIError, secrets: Iterable[str]) -> DarkAIError:
+    """Mask every secret in what ``error`` says (in place) and return it.
+
+    Its message, a status error's body and headers, a protocol error's line:
+    everything built from what the server sent. ``partial_text`` is the reply
+    itself and stays exact.
+    """
+    secrets = tuple(secrets)
+    if not secrets:
+        return error
+    error.args = tuple(scrub(arg, secrets) if isinstance(arg, str) else arg for arg in error.args)
+    error.message = scrub(error.message, secrets)
+    if isinstance(error, APIStatusError):
+        error.body = scrub(error.body, secrets)
+        error.headers = {name: scrub(value, secrets) for name, value in error.headers.items()}
+    if isinstance(error, ProtocolError) and error.line is not None:
+        error.line = scrub(error.line, secrets)
+    return error
 
 
 def wrap_error(cls: type[_E], what: str, exc: BaseException, secrets: Iterable[str]) -> _E:

@@ -21,38 +21,25 @@ from ._exceptions import (
 __all__ = ["ReplyState"]
 
 
-class _Tally:
-    """Counts and hashes chunks that are not kept, so final-response can still be checked."""
-
-    __slots__ = ("digest", "length")
-
-    def __init__(self) -> None:
-        self.length = 0
-        self.digest = hashlib.blake2b(digest_size=16)
-
-    def add(self, chunk: str) -> None:
-        self.length += len(chunk)
-        self.digest.update(chunk.encode("utf-8", "surrogatepass"))
-
-    def matches(self, message: str) -> bool:
-        if len(message) != self.length:
-            return False
-        digest = hashlib.blake2b(message.encode("utf-8", "surrogatepass"), digest_size=16)
-        return digest.digest() == self.digest.digest()
-
-
 class ReplyState:
-    """The text chunks, final message and progress of one reply (no I/O).
+    """The text, final message and progress of one reply (no I/O).
 
-    ``append`` takes each text chunk. With ``keep_text=False`` chunks are only
-    counted and hashed: memory stays flat however long the reply, ``text`` is
-    empty, and errors carry no partial text (the caller already has it).
+    ``append`` takes each text chunk as it reaches the caller; ``settle()``,
+    called once per read, moves the chunks so far into a UTF-8 store: a str of
+    text with one emoji in it costs 4 bytes a character, its UTF-8 about one.
+    With ``keep_text=False`` chunks are only counted and hashed instead: memory
+    stays flat however long the reply, ``text`` is empty, and errors carry no
+    partial text (the caller already has it).
     """
 
     __slots__ = (
-        "_tally",
+        "_chars",
+        "_chunks",
+        "_digest",
+        "_kept",
+        "_pending",
+        "_replaced",
         "append",
-        "chunks",
         "done",
         "error",
         "final_message",
@@ -62,12 +49,14 @@ class ReplyState:
     )
 
     def __init__(self, *, raise_on_mismatch: bool = False, keep_text: bool = True) -> None:
-        self.chunks: list[str] = []
-        self._tally = None if keep_text else _Tally()
-        # A bound method of the list (or of the tally), never of self: no reference cycle.
-        self.append: Callable[[str], None] = (
-            self.chunks.append if self._tally is None else self._tally.add
-        )
+        self._pending: list[str] = []  # chunks given since the last settle()
+        # A bound method of the list, never of self: no reference cycle.
+        self.append: Callable[[str], None] = self._pending.append
+        self._kept: bytearray | None = bytearray() if keep_text else None
+        self._digest = None if keep_text else hashlib.blake2b(digest_size=16)
+        self._chars = 0  # characters settled
+        self._chunks = 0  # chunks settled
+        self._replaced = 0  # lone surrogates reported so far
         self.final_message: str | None = None
         self.done = False
         self.error: DarkAIError | None = None
@@ -75,32 +64,82 @@ class ReplyState:
         self.started = time.monotonic()
         self.retries = 0
 
+    def settle(self) -> None:
+        """Move the chunks given so far into the UTF-8 store (or the tally)."""
+        pending = self._pending
+        if not pending:
+            return
+        text = "".join(pending)
+        self._chunks += len(pending)
+        pending.clear()
+        self._chars += len(text)
+        data = text.encode("utf-8", "surrogatepass")
+        if self._kept is not None:
+            self._kept += data
+        elif self._digest is not None:
+            self._digest.update(data)
+
     @property
     def text(self) -> str:
         """All text received so far ("" when text is not kept)."""
-        return "".join(self.chunks)
+        if self._kept is None:
+            return ""
+        return self._kept.decode("utf-8", "surrogatepass") + "".join(self._pending)
 
     @property
     def received(self) -> int:
         """How many characters of text have been received."""
-        if self._tally is not None:
-            return self._tally.length
-        return sum(map(len, self.chunks))
+        return self._chars + sum(map(len, self._pending))
+
+    @property
+    def chunks(self) -> int:
+        """How many text chunks have been received."""
+        return self._chunks + len(self._pending)
 
     def has_text(self) -> bool:
         """Whether any text has reached the caller (a retry would repeat it)."""
-        return bool(self.chunks) if self._tally is None else self._tally.length > 0
+        return self._chars > 0 or bool(self._pending)
 
     def whole_text(self) -> str:
         """The text if the reply is whole; else its error (or IncompleteStreamError)."""
         if self.error is not None:
             raise self.error
         if not self.done:
-            raise IncompleteStreamError(
-                f"the stream was closed before stream-end, after {self.received} characters",
-                partial_text=self.text,
+            raise self.fail(
+                IncompleteStreamError(
+                    f"the stream was closed before stream-end, after {self.received} characters"
+                )
             )
         return self.text
+
+    def fail(self, error: DarkAIError) -> DarkAIError:
+        """Record ``error`` as the reply's, with the text received as its ``partial_text``."""
+        error.partial_text = self.text
+        self.error = error
+        return error
+
+    def report_replaced(self, count: int) -> None:
+        """Warn once per new lone UTF-16 surrogate the decoder replaced with U+FFFD."""
+        if count > self._replaced:
+            warnings.warn(
+                f"{count - self._replaced} unpaired UTF-16 surrogate(s) in the reply's text "
+                "replaced with U+FFFD",
+                StreamIntegrityWarning,
+                stacklevel=_caller_level(),
+            )
+            self._replaced = count
+
+    def _matches(self, message: str) -> bool:
+        """Whether ``message`` is exactly the text received."""
+        self.settle()
+        if len(message) != self._chars:
+            return False
+        data = message.encode("utf-8", "surrogatepass")
+        if self._kept is not None:
+            return self._kept == data
+        if self._digest is None:  # pragma: no cover - one of the two is always set
+            return False
+        return hashlib.blake2b(data, digest_size=16).digest() == self._digest.digest()
 
     @property
     def elapsed(self) -> float:
@@ -114,33 +153,18 @@ class ReplyState:
             return True
         if type(event) is FinalResponse:
             self.final_message = event.message
-            text = self.text
-            same = (
-                event.message == text if self._tally is None else self._tally.matches(event.message)
-            )
-            if not same:
+            if not self._matches(event.message):
                 message = (
                     f"final-response ({len(event.message)} characters) differs from the "
                     f"{self.received} characters of text-chunk events received"
                 )
                 if self.raise_on_mismatch:
-                    raise StreamIntegrityError(
-                        message, final_message=event.message, partial_text=text
-                    )
+                    raise StreamIntegrityError(message, final_message=event.message)
                 warnings.warn(message, StreamIntegrityWarning, stacklevel=_caller_level())
             return False
         if type(event) is ServerError:
-            raise ServerEventError(
-                f"the server reported an error: {event.message}", partial_text=self.text
-            )
+            raise ServerEventError(f"the server reported an error: {event.message}")
         raise TypeError(f"unexpected event {event!r}")  # pragma: no cover - decoder contract
-
-    def incomplete(self) -> IncompleteStreamError:
-        """The error for a body that ended before stream-end."""
-        return IncompleteStreamError(
-            f"the reply ended before stream-end after {self.received} characters",
-            partial_text=self.text,
-        )
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from ._exceptions import APIStatusError
-from ._redact import redact_url
+from ._redact import redact_url, scrub
 
 __all__ = [
     "DEFAULT_BASE_URL",
     "USER_AGENT",
     "Request",
     "build_request",
+    "check_sendable",
     "resolve_base_url",
     "validate_headers",
     "redirect_request",
@@ -96,8 +97,11 @@ def build_request(
 ) -> Request:
     """Build the POST of ``{"query": prompt, "model": model}`` (plus ``extra_body``).
 
-    User ``headers`` override the defaults, whatever their case.
+    User ``headers`` override the defaults, whatever their case. Text that UTF-8
+    cannot carry (a lone surrogate) raises ``ValueError`` naming where it is.
     """
+    check_sendable("the prompt", prompt)
+    check_sendable("the model name", model)
     merged = dict(BASE_HEADERS)
     if headers:
         lowered = {name.lower() for name in headers}
@@ -114,10 +118,31 @@ def build_request(
             )
         payload.update(extra_body)
     try:
-        body = json.dumps(payload, ensure_ascii=False, allow_nan=False).encode("utf-8")
+        text = json.dumps(payload, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"extra_body is not JSON-serialisable: {exc}") from None
-    return Request(url=url, headers=merged, body=body, model=model)
+    # The prompt and model are checked above: only extra_body can hold one now.
+    check_sendable("extra_body", text)
+    return Request(url=url, headers=merged, body=text.encode("utf-8"), model=model)
+
+
+def check_sendable(what: str, text: str) -> None:
+    """Raise ``ValueError`` if ``text`` holds a lone surrogate, which UTF-8 cannot carry.
+
+    Such a character is no text: it is what a byte that is not UTF-8 becomes when
+    decoded with ``errors="surrogateescape"`` (as Python does with command-line
+    arguments and file names), or half of a pair split apart.
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        context = text[max(0, exc.start - 24) : exc.start + 1]  # repr() escapes it
+        raise ValueError(
+            f"{what} holds a lone surrogate, U+{code:04X}, at {context!r}: it is not "
+            "text and cannot be sent (a byte that is not UTF-8, decoded with "
+            "errors='surrogateescape'?)"
+        ) from None
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -126,14 +151,18 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return parts.scheme, (parts.hostname or "").lower(), parts.port or default
 
 
-def redirect_request(request: Request, status: int, location: str | None) -> Request | None:
+def redirect_request(
+    request: Request, status: int, location: str | None, secrets: Sequence[str] = ()
+) -> Request | None:
     """Return the request to send after a redirect, or None if ``status`` is not one.
 
     A redirect to another origin, or one that would turn the POST into a GET
     (301/302/303) and so drop the prompt, is not followed: it raises
     :class:`APIStatusError` naming the target, so no body or credential leaves
-    for a host the user did not choose. More than ``MAX_REDIRECTS`` hops raise
-    :class:`APIStatusError` too (never retried).
+    for a host the user did not choose. Nor is one whose Location holds any of
+    ``secrets`` (a credential echoed into a URL would reach every log that URL
+    does); messages show the target with ``secrets`` masked. More than
+    ``MAX_REDIRECTS`` hops raise :class:`APIStatusError` too (never retried).
     """
     if status not in _REDIRECT_STATUSES:
         return None
@@ -146,16 +175,22 @@ def redirect_request(request: Request, status: int, location: str | None) -> Req
         raise APIStatusError(
             f"redirect {status} to an invalid Location not followed", status_code=status
         ) from None
+    shown = scrub(redact_url(target), secrets)
     if not same_origin or status in (301, 302, 303):
         raise APIStatusError(
-            f"redirect {status} to {redact_url(target)} not followed: the request would "
+            f"redirect {status} to {shown} not followed: the request would "
             "lose its body or go to another host; set base_url to the new address",
+            status_code=status,
+        )
+    if scrub(location, secrets) != location:
+        raise APIStatusError(
+            f"redirect {status} to {shown} not followed: its Location holds a credential",
             status_code=status,
         )
     if request.redirects >= MAX_REDIRECTS:
         # A status error, not a connection error: retrying cannot end a loop.
         raise APIStatusError(
-            f"too many redirects (more than {MAX_REDIRECTS}), last to {redact_url(target)}",
+            f"too many redirects (more than {MAX_REDIRECTS}), last to {shown}",
             status_code=status,
         )
     return Request(

@@ -11,13 +11,20 @@ from typing import TypeAlias
 
 from ._exceptions import ProtocolError
 
-__all__ = ["DEFAULT_MAX_LINE_SIZE", "SSEDecoder", "ServerSentEvent"]
+__all__ = ["DEFAULT_MAX_LINE_SIZE", "Dispatched", "LineEnds", "SSEDecoder", "ServerSentEvent"]
 
 #: Most characters allowed in one line, and in one event's data.
 DEFAULT_MAX_LINE_SIZE = 16 * 1024 * 1024
 
 # How much of an offending line a ProtocolError keeps in ``line``.
 _SHOWN = 1000
+# Pending pieces of one line, or data lines of one event, are joined into one
+# string once there are more than _JOIN_PAST of them averaging under _JOIN_SIZE
+# characters: a str object costs ~50 bytes, so a stream of tiny pieces kept as
+# that many objects would take ~20x the cap. Joining only then keeps the copying
+# linear: each join follows at least (length / _JOIN_SIZE) new pieces.
+_JOIN_PAST = 256
+_JOIN_SIZE = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +47,32 @@ class ServerSentEvent:
 Dispatched: TypeAlias = tuple[str, str, str | None, int | None]
 
 
+class LineEnds:
+    """Turn CRLF and CR line ends into LF, in bytes fed in any pieces.
+
+    Done on bytes, before decoding: CR and LF never occur inside a UTF-8
+    sequence, and later steps then look for LF only.
+    """
+
+    __slots__ = ("_cr",)
+
+    def __init__(self) -> None:
+        self._cr = False  # the last byte was a CR, so a leading LF ends no line
+
+    def __call__(self, data: bytes) -> bytes:
+        """Return ``data`` with every line end as LF."""
+        if self._cr and data:
+            self._cr = False
+            if data[0] == 10:  # the LF of a CRLF split across feeds
+                data = data[1:]
+        if 13 in data:
+            self._cr = data[-1] == 13
+            data = data.replace(b"\r\n", b"\n")
+            if 13 in data:
+                data = data.replace(b"\r", b"\n")
+        return data
+
+
 class SSEDecoder:
     """Turn the bytes of an event stream into events, however the bytes are split.
 
@@ -53,14 +86,17 @@ class SSEDecoder:
 
     ``last_event_id`` and ``retry`` (milliseconds, or None) follow the
     ``id:`` and ``retry:`` fields seen so far.
+
+    A layer that decodes some runs of bytes itself (the DarkAI event layer does,
+    for speed) uses ``push()``, ``end()``, ``idle``, ``error`` and ``fail()``.
     """
 
     __slots__ = (
         "_at_start",
         "_closed",
-        "_cr",
         "_data",
         "_data_len",
+        "_ends",
         "_error",
         "_event",
         "_event_retry",
@@ -78,9 +114,9 @@ class SSEDecoder:
         self.max_line_size = max_line_size
         self.last_event_id = ""
         self.retry: int | None = None
+        self._ends = LineEnds()
         self._utf8 = codecs.getincrementaldecoder("utf-8")("strict")
         self._at_start = True  # no text decoded yet: a BOM may still come
-        self._cr = False  # the last byte fed was a CR, so a leading LF ends no line
         # The unterminated last line, as pieces: joining once when it ends keeps
         # a long line from being copied again on every feed.
         self._tail: list[str] = []
@@ -97,12 +133,9 @@ class SSEDecoder:
         self._check_open()
         out: list[Dispatched] = []
         try:
-            text, error = self._decode(self._normalize(data), final=False)
-            self._process(text, out)
-            if error is not None:
-                raise error
+            self.push(self._ends(data), out)
         except ProtocolError as exc:
-            self._fail(exc)
+            self.fail(exc)
             if not out:
                 raise
         return list(map(_make_event, out))
@@ -117,21 +150,73 @@ class SSEDecoder:
             raise self._error
         if self._closed:
             return []
-        self._closed = True
         out: list[Dispatched] = []
         try:
-            text, error = self._decode(b"", final=True)
-            self._process(text, out)
-            if error is not None:
-                raise error
-            self._finish(out)
+            self.end(out)
         except ProtocolError as exc:
-            self._fail(exc)
+            self.fail(exc)
             if not out:
                 raise
         return list(map(_make_event, out))
 
-    # The steps below are shared with the DarkAI event layer (_events.py).
+    @property
+    def error(self) -> ProtocolError | None:
+        """The error met so far, if any: feed() and close() raise it from now on."""
+        return self._error
+
+    @property
+    def closed(self) -> bool:
+        """Whether the end of input was marked (close() or end())."""
+        return self._closed
+
+    @property
+    def idle(self) -> bool:
+        """True between two events of a begun stream: nothing at all is pending.
+
+        The stream has begun (so no BOM can come), and no line, field or UTF-8
+        sequence is pending: the next bytes start a new event.
+        """
+        return not (
+            self._at_start
+            or self._tail
+            or self._data
+            or self._event
+            or self._utf8.getstate()[0]
+            or self._error
+        )
+
+    def push(self, data: bytes, out: list[Dispatched]) -> None:
+        """Decode LF-only bytes; append the events they complete to ``out``.
+
+        On an error, the events completed before it are in ``out`` and the
+        ProtocolError is raised; the decoder is not marked failed (see fail()).
+        """
+        self._check_open()
+        try:
+            text = self._utf8.decode(data, False)
+        except UnicodeDecodeError as exc:
+            self._process(exc.object[: exc.start].decode("utf-8"), out)
+            raise _utf8_error(exc) from None
+        self._process(text, out)
+
+    def end(self, out: list[Dispatched]) -> None:
+        """End the input, as close() does, appending the events it completes to ``out``."""
+        self._check_open()
+        self._closed = True
+        try:
+            text = self._utf8.decode(b"", True)
+        except UnicodeDecodeError as exc:
+            raise _utf8_error(exc) from None
+        self._process(text, out)
+        self._process("\n\n" if self._tail else "\n", out)
+
+    def fail(self, error: ProtocolError) -> None:
+        """Remember ``error`` and free the buffers: the stream is unusable now."""
+        self._error = error
+        self._tail = []
+        self._tail_len = 0
+        self._data = []
+        self._data_len = 0
 
     def _check_open(self) -> None:
         if self._error is not None:
@@ -139,61 +224,14 @@ class SSEDecoder:
         if self._closed:
             raise RuntimeError("feed() called after close()")
 
-    def _between_events(self) -> bool:
-        """True when no line, data, event type or UTF-8 sequence is pending."""
-        return (
-            not self._tail and not self._data and not self._event and not self._utf8.getstate()[0]
-        )
-
-    def _fail(self, error: ProtocolError) -> None:
-        """Remember the error and free the buffers: the stream is unusable now."""
-        self._error = error
-        self._tail = []
-        self._tail_len = 0
-        self._data = []
-        self._data_len = 0
-
-    def _normalize(self, data: bytes) -> bytes:
-        """Turn CRLF and CR line ends into LF.
-
-        Done on bytes, before decoding: CR and LF never occur inside a UTF-8
-        sequence, and the layer above can then look for LF-only patterns.
-        """
-        if self._cr and data:
-            self._cr = False
-            if data[0] == 10:  # the LF of a CRLF split across feeds
-                data = data[1:]
-        if 13 in data:
-            self._cr = data[-1] == 13
-            data = data.replace(b"\r\n", b"\n")
-            if 13 in data:
-                data = data.replace(b"\r", b"\n")
-        return data
-
-    def _decode(self, data: bytes, final: bool) -> tuple[str, ProtocolError | None]:
-        """Decode UTF-8 (keeping a sequence split across feeds) and drop a leading BOM.
-
-        On invalid UTF-8, return the valid text before it with the error, so
-        that the events it completes are still delivered.
-        """
-        error: ProtocolError | None = None
-        try:
-            text = self._utf8.decode(data, final)
-        except UnicodeDecodeError as exc:
-            raw = exc.object
-            text = raw[: exc.start].decode("utf-8")
-            shown = raw[max(0, exc.start - 40) : exc.end + 40].decode("utf-8", "backslashreplace")
-            error = ProtocolError(f"invalid UTF-8 in the event stream: {exc.reason}", line=shown)
-        if self._at_start and text:
-            self._at_start = False
-            if text[0] == "\ufeff":
-                text = text[1:]
-        return text, error
-
     def _process(self, text: str, out: list[Dispatched]) -> None:
         """Handle decoded, LF-only text: complete lines are processed, the rest is kept."""
         if not text:
             return
+        if self._at_start:
+            self._at_start = False
+            if text[0] == "\ufeff":
+                text = text[1:]
         cap = self.max_line_size
         lines = text.split("\n")
         rest = lines.pop()
@@ -208,15 +246,14 @@ class SSEDecoder:
             self._tail_len = 0
             self._lines(lines, check, out)
         if rest:
+            tail = self._tail
             self._tail_len += len(rest)
-            self._tail.append(rest)
+            tail.append(rest)
             if self._tail_len > cap:
-                shown = "".join(self._tail[:4])[:_SHOWN]
+                shown = "".join(tail[:4])[:_SHOWN]
                 raise ProtocolError(f"event-stream line longer than {cap} characters", line=shown)
-
-    def _finish(self, out: list[Dispatched]) -> None:
-        """At the end of input, end the last line and dispatch what is pending."""
-        self._process("\n\n" if self._tail else "\n", out)
+            if len(tail) > _JOIN_PAST and len(tail) * _JOIN_SIZE > self._tail_len:
+                tail[:] = ["".join(tail)]
 
     def _lines(self, lines: list[str], check: bool, out: list[Dispatched]) -> None:
         """Process complete lines (WHATWG "interpret an event stream")."""
@@ -259,6 +296,8 @@ class SSEDecoder:
                         raise ProtocolError(
                             f"event data longer than {cap} characters", line=value[:_SHOWN]
                         )
+                    if len(data) > _JOIN_PAST and len(data) * _JOIN_SIZE > data_len:
+                        data[:] = ["\n".join(data)]
                 else:
                     data_len = len(value)  # no longer than its line, so within the cap
                 data.append(value)
@@ -275,6 +314,12 @@ class SSEDecoder:
                     continue
                 self.retry = self._event_retry = retry
         self._data_len = data_len
+
+
+def _utf8_error(exc: UnicodeDecodeError) -> ProtocolError:
+    raw = exc.object
+    shown = raw[max(0, exc.start - 40) : exc.end + 40].decode("utf-8", "backslashreplace")
+    return ProtocolError(f"invalid UTF-8 in the event stream: {exc.reason}", line=shown)
 
 
 def _make_event(fields: Dispatched) -> ServerSentEvent:

@@ -75,7 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console(sys.stdin, sys.stdout, sys.stderr, debug=args.debug)
     renderer: Renderer | None = None
     if args.command in ("ask", "chat"):
-        renderer = JsonRenderer(console.stdout) if args.json else TextRenderer(console.stdout)
+        if args.json:
+            renderer = JsonRenderer(console.stdout)
+        else:
+            renderer = TextRenderer(console.stdout, terminal=console.stdout_is_terminal)
     with _sdk_messages_to(console):
         try:
             return _run(args, console, renderer)
@@ -89,7 +92,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return report_error(console, renderer, exc)
         except Exception as exc:  # a bug or an OS failure: still one line, unless --debug
             if console.debug:
-                raise
+                console.error(f"unexpected {type(exc).__name__}: {one_line(str(exc))}")
+                console.traceback(exc)  # escaped: its text may be a server's
+                return ERROR
             console.error(
                 f"unexpected {type(exc).__name__}: {one_line(str(exc))} "
                 "(run with --debug for the traceback)"

@@ -233,8 +233,77 @@ def test_text_is_decoded_exactly(text: str, ensure_ascii: bool, where: str) -> N
     assert run(chunk(text, ensure_ascii=ensure_ascii), where) == [text]
 
 
-def test_lone_surrogate_escape_is_kept_as_json_keeps_it(where: str) -> None:
-    assert run(chunk("a\ud800b", ensure_ascii=True), where) == ["a\ud800b"]
+def test_lone_surrogate_escape_becomes_a_replacement_character_and_is_counted(
+    where: str,
+) -> None:
+    assert run(chunk("a\ud800b", ensure_ascii=True), where) == ["a\ufffdb"]
+    decoder = EventDecoder()
+    assert decoder.feed(PAD + chunk("\udc00x", ensure_ascii=True) + PAD)[3] == "\ufffdx"
+    assert decoder.replaced == 1
+
+
+# A JavaScript server slices text by UTF-16 code units: an emoji can be cut in two.
+HIGH, LOW = chunk("\ud83d", ensure_ascii=True), chunk("\ude42", ensure_ascii=True)
+
+
+def test_surrogate_pair_split_across_two_events_is_one_character(where: str) -> None:
+    assert run(
+        chunk("a\ud83d", ensure_ascii=True) + chunk("\ude42b", ensure_ascii=True), where
+    ) == [
+        "a",
+        "\U0001f642b",
+    ]
+
+
+@pytest.mark.parametrize("framing", ["one-feed", "two-feeds", "byte-by-byte"])
+def test_high_surrogate_waits_for_its_pair_in_a_later_feed(framing: str) -> None:
+    body = PAD + HIGH + LOW + PAD + END
+    if framing == "one-feed":
+        pieces = [body]
+    elif framing == "two-feeds":
+        pieces = [body[: body.index(LOW)], body[body.index(LOW) :]]
+    else:
+        pieces = [body[i : i + 1] for i in range(len(body))]
+    decoder = EventDecoder()
+    events: list[Event] = []
+    for piece in pieces:
+        events += decoder.feed(piece)
+    assert events == ["p"] * 3 + ["\U0001f642"] + ["p"] * 3 + [StreamEnd()]
+    assert decoder.replaced == 0
+
+
+def test_high_surrogate_is_not_given_before_its_pair_arrives() -> None:
+    decoder = EventDecoder()
+    assert decoder.feed(PAD + HIGH) == ["p"] * 3
+    assert decoder.feed(LOW) == ["\U0001f642"]
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (chunk("x"), ["\ufffdx"]),
+        (final("x"), ["\ufffd", FinalResponse("x")]),
+        (END, ["\ufffd", StreamEnd()]),
+        (sse({"event": "error", "data": {"message": "m"}}), ["\ufffd", ServerError("m", "")]),
+        (HIGH, ["\ufffd", "\ufffd"]),
+        (b"", ["\ufffd"]),
+    ],
+    ids=["text", "final-response", "stream-end", "error", "another-high", "end-of-input"],
+)
+def test_high_surrogate_without_its_pair_becomes_a_replacement_character(
+    after: bytes, expected: list[Event]
+) -> None:
+    decoder = EventDecoder()
+    events = decoder.feed(PAD + HIGH + after) + decoder.close()
+    events = [ServerError(e.message, "") if isinstance(e, ServerError) else e for e in events]
+    assert events == ["p"] * 3 + expected
+    assert decoder.replaced == sum(e.count("\ufffd") for e in expected if isinstance(e, str))
+
+
+def test_final_response_with_a_lone_surrogate_is_repaired_like_the_chunks() -> None:
+    message = {"event": "final-response", "data": {"message": "\ud83d"}}
+    body = HIGH + sse(message, ensure_ascii=True) + END
+    assert decode(body) == ["\ufffd", FinalResponse("\ufffd"), StreamEnd()]
 
 
 def test_many_tricky_texts_in_one_feed_decode_exactly() -> None:
@@ -338,11 +407,15 @@ def test_fast_path_skips_the_general_decoder_for_plain_and_escaped_texts(
 
     monkeypatch.setattr(EventDecoder, "_general", counting)
     texts = [f"word {i} é中😀" for i in range(500)] + ['with "quotes" \\ and \n'] * 10
-    for ensure_ascii in (False, True):
-        calls = 0
-        body = b"".join(chunk(text, ensure_ascii=ensure_ascii) for text in texts)
-        assert decode(body) == texts
-        assert calls <= 3  # the first event, the last one, and close()
+    for form in FORMS:
+        for ensure_ascii in (False, True):
+            calls = 0
+            body = b"".join(FORMS[form](text, ensure_ascii) for text in texts)
+            assert decode(body) == texts
+            assert calls <= 3, form  # the first event, the last one, and close()
+            calls = 0
+            assert decode(split_at(body, range(0, len(body), 1000))) == texts
+            assert calls <= 3 + len(body) // 1000 // 20, form  # rarely: a cut at a line end
 
 
 def test_feed_longer_than_the_cap_decodes_like_small_feeds() -> None:
@@ -634,6 +707,37 @@ def reference_event(event: ServerSentEvent) -> Event | None:
     return None
 
 
+def _whole(text: str) -> str:
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def paired(events: list[Event], *, at_end: bool) -> list[Event]:
+    """The surrogate rule written out plainly, over the events of a whole stream.
+
+    A high surrogate ending a text moves to the next text; a lone surrogate is
+    U+FFFD; one still waiting at a non-text event, or ``at_end``, is U+FFFD.
+    """
+    out: list[Event] = []
+    pending = ""
+    for event in events:
+        if isinstance(event, str):
+            text, pending = pending + event, ""
+            if text and "\ud800" <= text[-1] <= "\udbff":
+                text, pending = text[:-1], text[-1]
+            if _whole(text):
+                out.append(_whole(text))
+            continue
+        if pending:
+            out.append("\ufffd")
+            pending = ""
+        out.append(
+            FinalResponse(_whole(event.message)) if isinstance(event, FinalResponse) else event
+        )
+    if at_end and pending:
+        out.append("\ufffd")
+    return out
+
+
 def reference(stream: bytes, max_line_size: int) -> tuple[list[Event], bool, int]:
     """SSEDecoder fed everything at once, then the rules above: the general way only."""
     decoder = SSEDecoder(max_line_size=max_line_size)
@@ -650,12 +754,12 @@ def reference(stream: bytes, max_line_size: int) -> tuple[list[Event], bool, int
         try:
             event = reference_event(sse_event)
         except (ValueError, RecursionError):
-            return events, True, skipped
+            return paired(events, at_end=False), True, skipped
         if event is None:
             skipped += 1
         elif event != "":
             events.append(event)
-    return events, failed, skipped
+    return paired(events, at_end=not failed), failed, skipped
 
 
 TEXT = st.text(
@@ -673,16 +777,43 @@ FRAGMENT = st.lists(
 ).map(b"".join)
 
 
+def _compact(obj: object, ensure_ascii: bool) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=ensure_ascii).encode()
+
+
+#: The forms servers write text-chunk events in: each stream uses one.
+FORMS: dict[str, Any] = {
+    "json.dumps": lambda text, ascii_: chunk(text, ensure_ascii=ascii_),
+    "compact": lambda text, ascii_: (
+        b"data: " + _compact({"event": "text-chunk", "data": {"text": text}}, ascii_) + b"\n\n"
+    ),
+    "no-space-data-first": lambda text, ascii_: (
+        b"data:" + _compact({"data": {"text": text}, "event": "text-chunk"}, ascii_) + b"\n\n"
+    ),
+    "extra-fields": lambda text, ascii_: sse(
+        {"id": "c1", "event": "text-chunk", "data": {"text": text, "i": 0}}, ensure_ascii=ascii_
+    ),
+}
+
+
+def form_around(form: str) -> tuple[bytes, bytes]:
+    """The bytes of ``form`` before and after the text."""
+    before, after = FORMS[form]("MARK", False).split(b"MARK")
+    return before, after
+
+
 @st.composite
-def common_chunks(draw: st.DrawFn) -> bytes:
-    """The common form, the one the fast path takes, with any text."""
+def common_chunks(draw: st.DrawFn, form: str = "json.dumps") -> bytes:
+    """A text-chunk event in ``form``, the kind the fast path takes, with any text."""
     text = draw(TEXT)
-    return chunk(text, ensure_ascii=draw(st.booleans()) or "\ud83d" in text)
+    return bytes(FORMS[form](text, draw(st.booleans()) or "\ud83d" in text))
 
 
-def odd_texts() -> st.SearchStrategy[bytes]:
-    """The common form around raw, possibly broken, string contents, amid common events."""
-    return FRAGMENT.map(lambda fragment: chunk("q") + OPEN + fragment + CLOSE + chunk("q"))
+def odd_texts(form: str = "json.dumps") -> st.SearchStrategy[bytes]:
+    """``form`` around raw, possibly broken, string contents, amid events in that form."""
+    before, after = form_around(form)
+    good = FORMS[form]("q", False)
+    return FRAGMENT.map(lambda fragment: good + before + fragment + after + good)
 
 
 VALID_BLOCKS = st.one_of(
@@ -709,10 +840,13 @@ BAD_BLOCKS = st.one_of(
 
 @st.composite
 def darkai_streams(draw: st.DrawFn) -> bytes:
-    """Mostly valid streams with a few bad blocks, other line ends, a BOM, a cut end."""
-    blocks = draw(st.lists(VALID_BLOCKS, max_size=20))
+    """Mostly valid streams in one form, a few bad blocks, other line ends, a BOM, a cut end."""
+    form = draw(st.sampled_from(sorted(FORMS)))
+    valid = st.one_of(common_chunks(form), common_chunks(form), VALID_BLOCKS)
+    blocks = draw(st.lists(valid, max_size=20))
+    bad = st.one_of(odd_texts(form), BAD_BLOCKS)
     for _ in range(draw(st.integers(0, 2))):
-        blocks.insert(draw(st.integers(0, len(blocks))), draw(BAD_BLOCKS))
+        blocks.insert(draw(st.integers(0, len(blocks))), draw(bad))
     body = b"".join(blocks)
     if draw(st.integers(0, 4)) == 0:
         body = body.replace(b"\n", draw(st.sampled_from([b"\r\n", b"\r"])))
@@ -734,14 +868,18 @@ def test_fast_path_equals_the_general_path(stream: bytes, cuts: list[int]) -> No
 
 @settings(max_examples=300, deadline=None)
 @given(
+    form=st.sampled_from(sorted(FORMS)),
     before=st.lists(VALID_BLOCKS, max_size=5),
-    odd=odd_texts(),
+    fragment=FRAGMENT,
     after=st.lists(VALID_BLOCKS, max_size=5),
     cut=st.integers(0, 3000),
 )
 def test_odd_text_amid_common_events_decodes_as_the_general_path_does(
-    before: list[bytes], odd: bytes, after: list[bytes], cut: int
+    form: str, before: list[bytes], fragment: bytes, after: list[bytes], cut: int
 ) -> None:
+    opening, closing = form_around(form)
+    good = FORMS[form]("q", False) * 3
+    odd = good + opening + fragment + closing + good
     stream = b"".join(before) + odd + b"".join(after)
     assert outcome(split_at(stream, [cut])) == reference(stream, DEFAULT_MAX_LINE_SIZE)
 
@@ -764,34 +902,60 @@ def test_any_split_of_the_same_bytes_gives_the_same_events(stream: bytes, cuts: 
     assert outcome([stream[i : i + 5] for i in range(0, len(stream), 5)]) == whole
 
 
+def reference_prefix(fed: bytes) -> tuple[list[Event], ProtocolError | str | None]:
+    """What the bytes so far dispatch (no close()), and the first error among them.
+
+    The error is the SSE layer's ProtocolError, or the reason a payload is bad.
+    """
+    sse = SSEDecoder()
+    error: ProtocolError | str | None = None
+    try:
+        dispatched = sse.feed(fed)
+    except ProtocolError as exc:
+        dispatched, error = [], exc
+    if error is None and sse.error is not None:
+        error = sse.error  # held back behind the events it returned
+    expected: list[Event] = []
+    for event in dispatched:
+        try:
+            converted = reference_event(event)
+        except (ValueError, RecursionError) as exc:
+            return paired(expected, at_end=False), str(exc) or type(exc).__name__
+        if converted is not None and converted != "":
+            expected.append(converted)
+    return paired(expected, at_end=False), error
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stream=darkai_streams(), cuts=st.lists(st.integers(0, 3000), max_size=4))
 def test_feeds_return_every_event_their_bytes_complete(stream: bytes, cuts: list[int]) -> None:
     # After each feed, the events so far are those the bytes so far dispatch: the
-    # general way with no close(). Nothing waits for later bytes.
+    # general way with no close(). Nothing waits for later bytes (but the high half
+    # of a surrogate pair). An error is met exactly where the general way meets it.
     decoder = EventDecoder()
     received: list[Event] = []
     fed = b""
     for piece in split_at(stream, cuts):
         fed += piece
+        expected, error = reference_prefix(fed)
         try:
             received += decoder.feed(piece)
-        except ProtocolError:
+        except ProtocolError as exc:
+            assert error is not None, f"the decoder rejected what the general way accepts: {exc}"
+            assert received == expected
+            if isinstance(error, ProtocolError):
+                assert str(exc) == str(error)
+            else:
+                assert str(exc).startswith("malformed DarkAI event")
             return
-        sse = SSEDecoder()
-        try:
-            dispatched = sse.feed(fed)
-        except ProtocolError:
-            return
-        expected: list[Event] = []
-        for event in dispatched:
-            try:
-                converted = reference_event(event)
-            except (ValueError, RecursionError):
-                return
-            if converted is not None and converted != "":
-                expected.append(converted)
         assert received == expected
+        if error is not None:
+            # Events came first; the error is held back, and visible at once.
+            assert decoder.error is not None
+            if isinstance(error, ProtocolError):
+                assert str(decoder.error) == str(error)
+            return
+        assert decoder.error is None
 
 
 @settings(max_examples=200, deadline=None)
@@ -804,14 +968,45 @@ def test_arbitrary_bytes_raise_nothing_but_protocol_error(data: bytes, cuts: lis
 
 @settings(max_examples=150, deadline=None)
 @given(
+    form=st.sampled_from(sorted(FORMS)),
     texts=st.lists(st.text(), max_size=40),
     ensure_ascii=st.booleans(),
     cuts=FEW_CUTS,
 )
 def test_texts_written_by_json_dumps_come_back_exactly(
-    texts: list[str], ensure_ascii: bool, cuts: list[int]
+    form: str, texts: list[str], ensure_ascii: bool, cuts: list[int]
 ) -> None:
-    if not ensure_ascii:
-        texts = [text.encode("utf-8", "replace").decode() for text in texts]  # no surrogates
-    body = b"".join(chunk(text, ensure_ascii=ensure_ascii) for text in texts) + END
+    texts = [text.encode("utf-8", "replace").decode() for text in texts]  # no lone surrogates
+    body = b"".join(FORMS[form](text, ensure_ascii) for text in texts) + END
     assert decode(split_at(body, cuts)) == [*filter(None, texts), StreamEnd()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    form=st.sampled_from(sorted(FORMS)),
+    text=st.text(min_size=1, max_size=60),
+    sizes=st.lists(st.integers(1, 4), min_size=1, max_size=30),
+    cuts=FEW_CUTS,
+)
+def test_text_sliced_by_utf16_code_units_comes_back_whole(
+    form: str, text: str, sizes: list[int], cuts: list[int]
+) -> None:
+    # As a JavaScript server slices a string: by UTF-16 code units, pairs cut in two.
+    text = text.encode("utf-8", "replace").decode()
+    units = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+    units = "".join(c if ord(c) < 0x10000 else _halves(c) for c in units)
+    pieces, start = [], 0
+    for size in itertools.cycle(sizes):
+        if start >= len(units):
+            break
+        pieces.append(units[start : start + size])
+        start += size
+    body = b"".join(FORMS[form](piece, True) for piece in pieces) + END
+    events = decode(split_at(body, cuts))
+    assert events[-1] == StreamEnd()
+    assert "".join(str(e) for e in events[:-1]) == text
+
+
+def _halves(char: str) -> str:
+    code = ord(char) - 0x10000
+    return chr(0xD800 + (code >> 10)) + chr(0xDC00 + (code & 0x3FF))

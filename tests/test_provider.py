@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
 from darkai_sdk import (
     DEFAULT_MODEL,
-    MODEL_ALIASES,
-    MODELS,
     APITimeoutError,
     InternalServerError,
+    NotFoundError,
     UnknownModelError,
 )
 from darkai_sdk._async._client import AsyncDarkAI
@@ -103,15 +103,26 @@ def test_seed_usage_example_runs_with_only_the_import_changed(
     assert request.headers["accept"] == "text/event-stream"
 
 
-def test_class_attributes_are_the_seeds() -> None:
-    assert DarkAI.url == "https://darkai.foundation"
+def test_class_attributes_are_gpt4free_0_5_3_1s() -> None:
+    # Literal values from gpt4free 0.5.3.1's DarkAI (tests/test_g4f_provider.py reads
+    # them from the installed package), but `working`: see the class's comment.
+    assert DarkAI.url == "https://darkai.foundation/chat"
     assert DarkAI.api_endpoint == "https://darkai.foundation/chat"
     assert DarkAI.working is True
     assert DarkAI.supports_stream is True
-    assert DarkAI.default_model == DEFAULT_MODEL == "llama-3-70b"
-    assert DarkAI.models == list(MODELS)
-    assert DarkAI.model_aliases == dict(MODEL_ALIASES)
-    assert DarkAI.model_aliases["llama-3.1-405b"] == "llama-3-405b"
+    assert DarkAI.default_model == "llama-3-70b"
+    assert DarkAI.models == ["gpt-4o", "gpt-3.5-turbo", "llama-3-70b"]
+    assert DarkAI.model_aliases == {"llama-3.1-70b": "llama-3-70b"}
+
+
+def test_attributes_of_gpt4free_base_classes_have_their_values_there() -> None:
+    assert DarkAI.needs_auth is False
+    assert DarkAI.supports_system_message is False
+    assert DarkAI.supports_message_history is False
+    assert DarkAI.live == 0
+    assert DarkAI.use_stream_timeout is True
+    assert not hasattr(DarkAI, "label")
+    assert not hasattr(DarkAI, "parent")
 
 
 @pytest.mark.parametrize(
@@ -121,22 +132,29 @@ def test_class_attributes_are_the_seeds() -> None:
         (None, "llama-3-70b"),
         ("gpt-4o", "gpt-4o"),
         ("gpt-3.5-turbo", "gpt-3.5-turbo"),
+        ("llama-3-70b", "llama-3-70b"),
         ("llama-3.1-70b", "llama-3-70b"),
-        ("llama-3.1-405b", "llama-3-405b"),
     ],
 )
 def test_get_model_resolves_default_and_aliases(name: str | None, expected: str) -> None:
     assert DarkAI.get_model(name) == expected
 
 
-def test_get_model_rejects_an_unknown_name() -> None:
-    with pytest.raises(UnknownModelError, match="gpt-5"):
-        DarkAI.get_model("gpt-5")
+@pytest.mark.parametrize("name", ["gpt-5", "llama-3-405b", "llama-3.1-405b"])
+def test_get_model_rejects_a_name_gpt4free_does_not_list(name: str) -> None:
+    with pytest.raises(UnknownModelError, match=f"unknown model '{name}' for DarkAI") as caught:
+        DarkAI.get_model(name)
+    assert "gpt-4o, gpt-3.5-turbo, llama-3-70b, llama-3.1-70b" in str(caught.value)
+
+
+def test_get_model_rejects_a_model_that_is_not_a_string() -> None:
+    with pytest.raises(TypeError, match="model must be a string, got int"):
+        DarkAI.get_model(3)  # type: ignore[arg-type]
 
 
 def test_an_alias_is_sent_as_its_model(server: DarkAIServer) -> None:
-    DarkAI.create_completion("llama-3.1-405b", MESSAGES, stream=False)
-    assert server.requests[0].model == "llama-3-405b"
+    DarkAI.create_completion("llama-3.1-70b", MESSAGES, stream=False)
+    assert server.requests[0].model == "llama-3-70b"
 
 
 # -- create_async_generator -----------------------------------------------------------
@@ -360,3 +378,290 @@ def test_known_keyword_arguments_are_not_reported_as_ignored(
         "", MESSAGES, stream=False, timeout=10, headers={}, max_retries=0, base_url=server.url
     )
     assert "ignores" not in caplog.text
+
+
+# -- class attributes, read at each call ------------------------------------------------
+
+DEAD = "http://127.0.0.1:9/nothing-here"  # nothing listens on the discard port
+SHIPPED = "https://darkai.foundation/chat"
+
+
+def record_clients(monkeypatch: pytest.MonkeyPatch, client_class: type) -> list[Any]:
+    """Record each client of ``client_class`` the provider makes."""
+    made: list[Any] = []
+    original: Callable[..., None] = client_class.__init__
+
+    def init(self: object, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(client_class, "__init__", init)
+    return made
+
+
+class _Subclass(DarkAI):
+    """A subclass that changes nothing; tests set its attributes."""
+
+
+@pytest.mark.parametrize("target", [DarkAI, _Subclass], ids=["class", "subclass"])
+@pytest.mark.parametrize(
+    ("keyword", "attribute", "environment", "expected"),
+    [
+        ("http://kw.invalid/chat", "http://cls.invalid/chat", "http://env.invalid/chat", "kw"),
+        (None, "http://cls.invalid/chat", "http://env.invalid/chat", "cls"),
+        (None, SHIPPED, "http://env.invalid/chat", "env"),
+        (None, SHIPPED, None, "shipped"),
+    ],
+    ids=["keyword", "attribute", "environment", "shipped"],
+)
+async def test_endpoint_precedence(
+    monkeypatch: pytest.MonkeyPatch,
+    target: type[DarkAI],
+    keyword: str | None,
+    attribute: str,
+    environment: str | None,
+    expected: str,
+) -> None:
+    monkeypatch.setattr(target, "api_endpoint", attribute)
+    if environment is None:
+        monkeypatch.delenv("DARKAI_BASE_URL", raising=False)
+    else:
+        monkeypatch.setenv("DARKAI_BASE_URL", environment)
+    want = {"kw": keyword, "cls": attribute, "env": environment, "shipped": SHIPPED}[expected]
+    kwargs = {} if keyword is None else {"api_endpoint": keyword}
+    sync_clients = record_clients(monkeypatch, SyncDarkAI)
+    async_clients = record_clients(monkeypatch, AsyncDarkAI)
+    # Nothing is sent until the generators are iterated; these never are.
+    target.create_completion("", MESSAGES, **kwargs).close()
+    await target.create_async_generator("", MESSAGES, **kwargs).aclose()
+    (sync_client,) = sync_clients
+    (async_client,) = async_clients
+    sync_client.close()
+    await async_client.aclose()
+    assert (sync_client.base_url, async_client.base_url) == (want, want)
+
+
+def test_class_endpoint_beats_the_environment(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DarkAI, "api_endpoint", server.url)
+    monkeypatch.setenv("DARKAI_BASE_URL", DEAD)
+    assert "".join(DarkAI.create_completion("", MESSAGES)) == TEXT
+    assert DarkAI.create_completion("", MESSAGES, stream=False) == TEXT
+    assert len(server.requests) == 2
+
+
+async def test_async_class_endpoint_beats_the_environment(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DarkAI, "api_endpoint", server.url)
+    monkeypatch.setenv("DARKAI_BASE_URL", DEAD)
+    assert "".join([c async for c in DarkAI.create_async_generator("", MESSAGES)]) == TEXT
+    assert await DarkAI.create_async("", MESSAGES) == TEXT
+    assert len(server.requests) == 2
+
+
+def test_seed_example_runs_with_the_endpoint_set_on_the_class(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The issue's report: gpt4free code retargets a provider by its class attribute.
+    monkeypatch.setenv("DARKAI_BASE_URL", DEAD)
+    monkeypatch.setattr(DarkAI, "api_endpoint", server.url)
+    exec(compile(SEED_EXAMPLE, "seed_example.py", "exec"), {"__name__": "__main__"})
+    assert capsys.readouterr().out == TEXT
+    (request,) = server.requests
+    assert request.json == {"query": "Hello, DarkAI!", "model": "gpt-3.5-turbo"}
+
+
+def make_subclass(endpoint: str) -> type[DarkAI]:
+    """A user's subclass: its own endpoint, one more model, two more aliases."""
+
+    class MyDarkAI(DarkAI):
+        api_endpoint = endpoint
+        models: ClassVar[list[str]] = [*DarkAI.models, "llama-3-405b"]
+        model_aliases: ClassVar[dict[str, str]] = {
+            **DarkAI.model_aliases,
+            "fast": "gpt-4o",
+            "big": "llama-3-405b",
+        }
+
+    return MyDarkAI
+
+
+def test_subclass_endpoint_and_aliases(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DARKAI_BASE_URL", DEAD)
+    sub = make_subclass(server.url)
+    assert "".join(sub.create_completion("fast", MESSAGES)) == TEXT
+    assert sub.create_completion("big", MESSAGES, stream=False) == TEXT
+    assert sub.create_completion("llama-3-405b", MESSAGES, stream=False) == TEXT
+    assert [r.model for r in server.requests] == ["gpt-4o", "llama-3-405b", "llama-3-405b"]
+    # The base class is untouched.
+    assert DarkAI.api_endpoint == SHIPPED
+    with pytest.raises(UnknownModelError, match="'fast' for DarkAI"):
+        DarkAI.get_model("fast")
+
+
+async def test_async_subclass_endpoint_and_aliases(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DARKAI_BASE_URL", DEAD)
+    sub = make_subclass(server.url)
+    assert "".join([c async for c in sub.create_async_generator("fast", MESSAGES)]) == TEXT
+    assert await sub.create_async("big", MESSAGES) == TEXT
+    assert [r.model for r in server.requests] == ["gpt-4o", "llama-3-405b"]
+    with pytest.raises(UnknownModelError, match="'big' for DarkAI"):
+        DarkAI.create_async_generator("big", MESSAGES)
+
+
+def test_subclass_unknown_model_lists_its_own_names() -> None:
+    sub = make_subclass(DEAD)
+    with pytest.raises(UnknownModelError, match="'gpt-5' for MyDarkAI") as caught:
+        sub.get_model("gpt-5")
+    assert "llama-3-405b, llama-3.1-70b, fast, big" in str(caught.value)
+
+
+def test_default_model_is_read_at_the_call(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DarkAI, "default_model", "gpt-4o")
+    assert DarkAI.create_completion("", MESSAGES, stream=False) == TEXT
+    assert server.requests[0].model == "gpt-4o"
+
+
+async def test_async_models_and_aliases_are_read_at_the_call(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(DarkAI, "models", [*DarkAI.models, "llama-3-405b"])
+    monkeypatch.setattr(DarkAI, "model_aliases", {"smart": "llama-3-405b"})
+    assert "".join([c async for c in DarkAI.create_async_generator("smart", MESSAGES)]) == TEXT
+    assert server.requests[0].model == "llama-3-405b"
+    with pytest.raises(UnknownModelError):
+        DarkAI.get_model("llama-3.1-70b")  # that alias is gone from the class
+
+
+def test_empty_models_accept_any_name_as_gpt4free_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(DarkAI, "models", [])
+    assert DarkAI.get_model("any-model-at-all") == "any-model-at-all"
+    assert DarkAI.get_models() == ["llama-3-70b"]
+    monkeypatch.setattr(DarkAI, "default_model", None)
+    assert DarkAI.get_models() == []
+
+
+def test_get_model_keeps_the_result_in_last_model_of_its_class(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(DarkAI, "last_model", None)
+    sub = make_subclass(DEAD)
+    assert sub.get_model("fast") == "gpt-4o"
+    assert sub.last_model == "gpt-4o"
+    assert DarkAI.last_model is None
+    DarkAI.get_model("")
+    assert DarkAI.last_model == "llama-3-70b"
+
+
+# -- what gpt4free calls on a provider class --------------------------------------------
+
+
+def test_get_dict_and_get_parent_name_the_class() -> None:
+    assert DarkAI.get_dict() == {"name": "DarkAI", "url": SHIPPED, "label": None}
+    assert DarkAI.get_parent() == "DarkAI"
+
+    class Labelled(DarkAI):
+        url = "https://gateway.example/"
+        label = "DarkAI via my gateway"
+        parent = "DarkAI"
+
+    assert Labelled.get_dict() == {
+        "name": "Labelled",
+        "url": "https://gateway.example/",
+        "label": "DarkAI via my gateway",
+    }
+    assert Labelled.get_parent() == "DarkAI"
+
+
+def test_get_parameters_lists_what_the_provider_honours(monkeypatch: pytest.MonkeyPatch) -> None:
+    parameters = DarkAI.get_parameters()
+    assert list(parameters) == [
+        *("model", "messages", "stream", "proxy", "timeout"),
+        *("max_retries", "api_endpoint", "base_url", "headers"),
+    ]
+    assert all(isinstance(p, inspect.Parameter) for p in parameters.values())
+    assert parameters["model"].default == "llama-3-70b"
+    monkeypatch.setattr(DarkAI, "default_model", "gpt-4o")
+    monkeypatch.setattr(DarkAI, "supports_stream", False)
+    values = DarkAI.get_parameters(as_json=True)
+    assert json.loads(json.dumps(values)) == values
+    assert values["provider"] == "DarkAI"
+    assert values["model"] == "gpt-4o"
+    assert values["messages"] == [{"role": "user", "content": ""}]
+    assert "stream" not in values
+    assert values["proxy"] is None
+
+
+def test_params_describes_the_parameters_of_the_class_it_is_read_on() -> None:
+    text = DarkAI.params
+    assert text.startswith("darkai_sdk.provider.DarkAI supports: (\n")
+    assert "    model: str = 'llama-3-70b',\n" in text
+    assert "    messages: Messages,\n" in text
+    assert "    proxy: str | None = None,\n" in text
+    sub = make_subclass(DEAD)
+    assert sub.params.startswith(f"{__name__}.make_subclass.<locals>.MyDarkAI supports: (")
+
+
+def test_create_function_hands_gpt4free_chunks_even_without_stream(server: DarkAIServer) -> None:
+    create = DarkAI.get_create_function()
+    chunks = [TEXT[i : i + 5] for i in range(0, len(TEXT), 5)]
+    assert list(create("gpt-4o", MESSAGES, stream=True)) == chunks
+    # gpt4free's own providers read the whole reply first, then hand over its chunks.
+    result = create("gpt-4o", MESSAGES, stream=False)
+    assert len(server.requests) == 2
+    assert server.active_streams == 0
+    assert list(result) == chunks
+
+
+async def test_async_create_function_is_create_async_generator(server: DarkAIServer) -> None:
+    create = DarkAI.get_async_create_function()
+    assert create == DarkAI.create_async_generator
+    # gpt4free passes `stream`; the generator streams either way, as the seed's does.
+    generator = create(model="gpt-4o", messages=MESSAGES, stream=False)
+    assert "".join([chunk async for chunk in generator]) == TEXT
+
+
+async def test_create_async_returns_the_whole_text_and_closes_its_client(
+    server: DarkAIServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = spy(monkeypatch, AsyncDarkAI, "aclose")
+    assert await DarkAI.create_async("llama-3.1-70b", MESSAGES) == TEXT
+    assert server.requests[0].model == "llama-3-70b"
+    assert len(closed) == 1
+
+
+async def test_create_async_raises_typed_errors(server: DarkAIServer) -> None:
+    server.fail_next(1, status=404)
+    with pytest.raises(NotFoundError) as caught:
+        await DarkAI.create_async("", MESSAGES)
+    assert caught.value.status_code == 404
+    with pytest.raises(UnknownModelError):
+        await DarkAI.create_async("gpt-5", MESSAGES)
+    assert len(server.requests) == 1
+
+
+def test_subclass_may_send_a_model_beyond_the_sdks_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
+    with DarkAIServer(models=None, reply=Reply(TEXT, chunk_size=5)) as running:
+        sub = make_subclass(running.url)
+        monkeypatch.setattr(sub, "models", [*sub.models, "llama-4-preview"])
+        assert sub.create_completion("llama-4-preview", MESSAGES, stream=False) == TEXT
+        requests = running.requests
+    assert requests[0].model == "llama-4-preview"
+
+
+async def test_stream_keyword_from_gpt4free_is_not_reported_as_ignored(
+    server: DarkAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="darkai_sdk")
+    generator = DarkAI.create_async_generator("", MESSAGES, stream=True, provider=None)
+    assert "".join([chunk async for chunk in generator]) == TEXT
+    ignored = [r.getMessage() for r in caplog.records if "ignores" in r.getMessage()]
+    assert ignored == ["DarkAI provider ignores keyword arguments: provider"]

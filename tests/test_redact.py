@@ -4,8 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from darkai_sdk._exceptions import APIConnectionError, APITimeoutError
-from darkai_sdk._redact import SECRET_HEADERS, redact_url, scrub, secrets_of, wrap_error
+from darkai_sdk._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    ProtocolError,
+)
+from darkai_sdk._redact import (
+    SECRET_HEADERS,
+    mask_error,
+    merge_secrets,
+    redact_url,
+    scrub,
+    scrub_bytes,
+    secrets_of,
+    wrap_error,
+)
 
 # --- redact_url ------------------------------------------------------------------------------
 
@@ -202,3 +216,49 @@ def test_basic_authorization_is_masked_decoded_too() -> None:
 
 def test_credentials_in_the_endpoint_url_are_secrets() -> None:
     assert "s3cr3tPW" in secrets_of("http://bob:s3cr3tPW@host/chat", {})
+
+
+# --- one sorted list, overlapping secrets (issue 12, item 10) ---------------------------------
+
+
+def test_merge_secrets_is_one_list_unique_and_longest_first() -> None:
+    merged = merge_secrets(("sec", "token"), ["secret123", "sec", "ab"])
+    assert merged == ("secret123", "token", "sec")
+
+
+def test_a_secret_prefixed_by_a_shorter_one_is_masked_whole_in_any_order() -> None:
+    for secrets in (["sec", "secret123"], ["secret123", "sec"]):
+        assert scrub("password secret123, cookie sec", secrets) == "password ****, cookie ****"
+
+
+def test_secrets_that_overlap_in_the_text_leave_no_fragment() -> None:
+    # Neither contains the other, but their occurrences overlap: mask the union.
+    for secrets in (["abc123", "xxab"], ["xxab", "abc123"]):
+        assert scrub("key=xxabc123!", secrets) == "key=****!"
+        assert scrub_bytes(b"key=xxabc123!", secrets) == b"key=****!"
+
+
+def test_adjacent_and_repeated_occurrences_are_all_masked() -> None:
+    assert scrub("hunter2hunter2 hunter2", ["hunter2"]) == "**** ****"
+
+
+def test_percent_encoded_forms_of_secrets_are_masked() -> None:
+    secrets = secrets_of(None, {"Authorization": "Bearer a/b+c=="})
+    assert scrub("echo=a%2Fb%2Bc%3D%3D", secrets) == "echo=****"
+
+
+def test_mask_error_masks_message_body_headers_and_line_not_partial_text() -> None:
+    status = APIStatusError(
+        "HTTP 401: bad key hunter2",
+        status_code=401,
+        body='{"error": "bad key hunter2"}',
+        headers={"www-authenticate": "Bearer token=hunter2"},
+        partial_text="the reply said hunter2",
+    )
+    assert mask_error(status, ["hunter2"]) is status
+    assert (str(status), status.message) == ("HTTP 401: bad key ****",) * 2
+    assert status.body == '{"error": "bad key ****"}'
+    assert status.headers == {"www-authenticate": "Bearer token=****"}
+    assert status.partial_text == "the reply said hunter2"  # the reply stays exact
+    protocol = mask_error(ProtocolError("bad line hunter2", line="data: hunter2"), ["hunter2"])
+    assert (str(protocol), getattr(protocol, "line", None)) == ("bad line ****", "data: ****")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import time
 import warnings
 
 import pytest
@@ -19,14 +21,17 @@ from darkai_sdk._reply import ReplyState
 
 def _state(*chunks: str, raise_on_mismatch: bool = False) -> ReplyState:
     state = ReplyState(raise_on_mismatch=raise_on_mismatch)
-    state.chunks.extend(chunks)
+    for chunk in chunks:
+        state.append(chunk)
     return state
 
 
 def test_new_state_is_empty_and_not_done() -> None:
     state = ReplyState()
     assert state.text == ""
-    assert state.chunks == []
+    assert state.chunks == 0
+    assert state.received == 0
+    assert not state.has_text()
     assert state.final_message is None
     assert not state.done
     assert state.retries == 0
@@ -37,11 +42,46 @@ def test_text_joins_the_chunks() -> None:
     assert _state("Hel", "lo", ", world").text == "Hello, world"
 
 
-def test_elapsed_grows_from_zero() -> None:
+def test_elapsed_counts_seconds_from_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     state = ReplyState()
-    first = state.elapsed
-    assert first >= 0
-    assert state.elapsed >= first
+    assert state.elapsed == 0
+    now[0] = 102.5
+    assert state.elapsed == 2.5
+
+
+@pytest.mark.parametrize("settle", [False, True], ids=["pending", "settled"])
+def test_text_count_and_characters_are_the_same_before_and_after_settling(settle: bool) -> None:
+    state = _state("Hé", "中😀", "!")
+    if settle:
+        state.settle()
+    state.append("?")
+    assert state.text == "Hé中😀!?"
+    assert state.chunks == 4
+    assert state.received == 6
+    assert state.has_text()
+
+
+def test_settled_text_is_kept_as_utf8() -> None:
+    state = _state("é" * 1000, "😀")
+    state.settle()
+    # One str of the text would cost 4 bytes a character (an emoji makes it UCS-4).
+    assert sys.getsizeof(state._kept) < 2 * len(("é" * 1000 + "😀").encode())
+
+
+def test_without_keeping_text_the_final_response_is_still_checked() -> None:
+    state = ReplyState(keep_text=False, raise_on_mismatch=True)
+    for chunk in ("Hel", "lo"):
+        state.append(chunk)
+    state.settle()
+    assert state.text == ""
+    assert state.received == 5
+    assert state.handle(FinalResponse("Hello")) is False
+    with pytest.raises(StreamIntegrityError):
+        state.handle(FinalResponse("Hellp"))  # same length, other text
+    with pytest.raises(StreamIntegrityError):
+        state.handle(FinalResponse("Hello!"))  # other length
 
 
 # --- stream-end ------------------------------------------------------------------------------
@@ -108,7 +148,7 @@ def test_differing_final_response_raises_when_asked() -> None:
     with pytest.raises(StreamIntegrityError) as info:
         state.handle(FinalResponse("Hello"))
     assert info.value.final_message == "Hello"
-    assert info.value.partial_text == "Help"
+    assert state.fail(info.value).partial_text == "Help"
     assert state.final_message == "Hello"
 
 
@@ -145,37 +185,54 @@ def test_server_error_raises_server_event_error_with_partial_text() -> None:
     with pytest.raises(ServerEventError) as info:
         state.handle(ServerError(message="model overloaded", raw='{"message":"model overloaded"}'))
     assert "model overloaded" in str(info.value)
-    assert info.value.partial_text == "Partial answer"
+    assert state.fail(info.value).partial_text == "Partial answer"
     assert not state.done
 
 
 def test_server_error_before_any_text_has_empty_partial_text() -> None:
+    state = ReplyState()
     with pytest.raises(ServerEventError) as info:
-        ReplyState().handle(ServerError(message="boom", raw="boom"))
-    assert info.value.partial_text == ""
+        state.handle(ServerError(message="boom", raw="boom"))
+    assert state.fail(info.value).partial_text == ""
 
 
 # --- incomplete ------------------------------------------------------------------------------
 
 
-def test_incomplete_carries_the_partial_text() -> None:
-    error = _state("cut ", "sho").incomplete()
-    assert isinstance(error, IncompleteStreamError)
+def test_fail_records_the_error_with_the_text_received() -> None:
+    state = _state("cut ", "sho")
+    error = IncompleteStreamError("cut short")
+    assert state.fail(error) is error
     assert error.partial_text == "cut sho"
-    assert "7 characters" in str(error)
+    assert state.error is error
+    with pytest.raises(IncompleteStreamError) as info:
+        state.whole_text()
+    assert info.value is error
 
 
-def test_incomplete_with_no_text() -> None:
-    error = ReplyState().incomplete()
-    assert error.partial_text == ""
-    assert "0 characters" in str(error)
+def test_whole_text_before_stream_end_raises_incomplete_with_the_text() -> None:
+    state = _state("cut ", "sho")
+    with pytest.raises(IncompleteStreamError) as info:
+        state.whole_text()
+    assert info.value.partial_text == "cut sho"
+    assert "after 7 characters" in str(info.value)
 
 
-def test_incomplete_returns_rather_than_raises() -> None:
-    state = _state("x")
-    error = state.incomplete()
-    assert isinstance(error, DarkAIError)
-    assert not state.done
+def test_whole_text_after_stream_end_is_the_text() -> None:
+    state = _state("all ", "of it")
+    state.handle(StreamEnd())
+    assert state.whole_text() == "all of it"
+
+
+def test_replaced_surrogates_are_warned_once_each() -> None:
+    state = ReplyState()
+    with pytest.warns(StreamIntegrityWarning, match="2 unpaired UTF-16 surrogate"):
+        state.report_replaced(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        state.report_replaced(2)  # nothing new
+    with pytest.warns(StreamIntegrityWarning, match="1 unpaired"):
+        state.report_replaced(3)
 
 
 def test_mismatch_warning_points_at_the_callers_line() -> None:

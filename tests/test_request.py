@@ -14,6 +14,7 @@ from darkai_sdk._request import (
     USER_AGENT,
     Request,
     build_request,
+    check_sendable,
     redirect_request,
     resolve_base_url,
     validate_headers,
@@ -366,3 +367,57 @@ def test_redirect_count_does_not_affect_request_equality() -> None:
 def test_extra_body_cannot_override_the_prompt_or_model(key: str) -> None:
     with pytest.raises(ValueError, match=key):
         build_request("https://h/chat", "hi", "gpt-4o", extra_body={key: "x"})
+
+
+# --- text UTF-8 cannot carry (issue 12, item 12) ---------------------------------------------
+
+
+def test_a_prompt_with_a_lone_surrogate_names_the_prompt_not_extra_body() -> None:
+    # What `darkai $'\xff'` gives: Python decodes argv with surrogateescape.
+    with pytest.raises(ValueError, match=r"^the prompt holds a lone surrogate, U\+DCFF") as info:
+        build_request(URL, "caf\udcff", "gpt-4o")
+    assert "extra_body" not in str(info.value)
+    assert "'caf\\udcff'" in str(info.value)  # shown escaped, with what precedes it
+
+
+def test_half_of_a_surrogate_pair_is_refused_too() -> None:
+    with pytest.raises(ValueError, match=r"U\+D83D"):
+        build_request(URL, "smile \ud83d", "gpt-4o")
+
+
+def test_a_model_name_with_a_lone_surrogate_names_the_model() -> None:
+    with pytest.raises(ValueError, match=r"^the model name holds"):
+        build_request(URL, "hi", "gpt\udc80")
+
+
+def test_extra_body_with_a_lone_surrogate_is_a_value_error_naming_it() -> None:
+    with pytest.raises(ValueError, match=r'^extra_body holds a lone surrogate.*"note": "a'):
+        build_request(URL, "hi", "gpt-4o", extra_body={"note": "a\udcff"})
+
+
+def test_check_sendable_accepts_any_real_text() -> None:
+    check_sendable("text", "caf\u00e9 \U0001f642 \u2028 \x00 \ufffd")
+
+
+# --- redirects that echo a credential (issue 12, item 10) ----------------------------------
+
+
+def test_a_same_origin_redirect_echoing_a_secret_is_refused_masked() -> None:
+    secrets = ("Bearer sk-abcdef123", "sk-abcdef123")
+    with pytest.raises(APIStatusError) as info:
+        redirect_request(_request(), 307, "/chat?key=sk-abcdef123", secrets)
+    assert str(info.value) == (
+        "redirect 307 to https://darkai.foundation/chat?key=**** not followed: "
+        "its Location holds a credential"
+    )
+
+
+def test_a_cross_origin_redirect_message_masks_secrets() -> None:
+    with pytest.raises(APIStatusError) as info:
+        redirect_request(_request(), 307, "https://evil.example/?t=sk-abcdef123", ["sk-abcdef123"])
+    assert "https://evil.example/?t=**** not followed" in str(info.value)
+
+
+def test_a_redirect_without_a_secret_is_still_followed() -> None:
+    follow = redirect_request(_request(), 307, "/v2/chat", ["sk-abcdef123"])
+    assert follow is not None and follow.url == "https://darkai.foundation/v2/chat"

@@ -31,6 +31,8 @@ from darkai_sdk import (
     AuthenticationError,
     DarkAI,
     DarkAIError,
+    ProtocolError,
+    ServerEventError,
     Timeout,
 )
 from darkai_sdk._transports._aiohttp import AsyncTransport
@@ -401,3 +403,121 @@ def test_environment_proxy_credentials_never_show_in_errors(
     error, seen = fail(world, "http://darkai.invalid:8123/chat")
     assert isinstance(error, APIConnectionError)
     assert "envs3cret" not in seen
+
+
+# -- a hostile server echoing credentials (issue 12, item 10) -----------------------------
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_redirect_echoing_the_token_to_another_host_shows_it_nowhere(
+    world: str, log: pytest.LogCaptureFixture
+) -> None:
+    target = "http://elsewhere.invalid/chat"
+    with DarkAIServer(reply=Reply(redirect=target, echo_header="Authorization")) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, APIStatusError)
+    assert f"redirect 307 to {target}?echo=**** not followed" in str(error)
+    assert_no_secret(seen)
+    assert_no_secret(log.text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_same_origin_redirect_echoing_the_token_is_not_followed(
+    world: str, log: pytest.LogCaptureFixture
+) -> None:
+    with DarkAIServer() as server:
+        url = server.url
+        server.reply(Reply(redirect=url, echo_header="Authorization"))
+        error, seen = fail(world, url, headers=SECRET_HEADERS, max_retries=2)
+        # Following it would put the token in the URL of the next request (and its logs).
+        assert len(server.requests) == 1
+    assert isinstance(error, APIStatusError)
+    assert str(error) == (
+        f"redirect 307 to {url}?echo=**** not followed: its Location holds a credential"
+    )
+    assert_no_secret(seen)
+    assert_no_secret(log.text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_status_answer_echoing_the_token_masks_message_body_and_headers(
+    world: str, log: pytest.LogCaptureFixture
+) -> None:
+    reply = Reply(
+        status=401,
+        echo_header="Authorization",
+        headers={"WWW-Authenticate": f'Bearer error="invalid_token", token="{TOKEN}"'},
+    )
+    with DarkAIServer(reply=reply) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, AuthenticationError)
+    assert "you sent ****" in str(error) and "you sent ****" in error.body
+    assert error.headers["www-authenticate"] == 'Bearer error="invalid_token", token="****"'
+    assert_no_secret(seen)
+    assert_no_secret(log.text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_overlapping_secrets_are_masked_whole(world: str) -> None:
+    # "sec" (a cookie) is a prefix of the endpoint's password: masking the short one
+    # first used to show "****ret123".
+    async def handler(server: HandlerServer, request: web.BaseRequest) -> web.StreamResponse:
+        return web.Response(status=403, text="denied: user 'bob' with password 'secret123'")
+
+    with HandlerServer(handler) as server:
+        url = server.url().replace("http://", "http://bob:secret123@")
+        error, seen = fail(world, url, headers={"Cookie": "sec"})
+    assert isinstance(error, AuthenticationError)
+    assert "password '****'" in str(error)
+    assert "ret123" not in seen
+
+
+def test_client_secrets_are_one_list_longest_first() -> None:
+    client = DarkAI("http://bob:secret123@127.0.0.1:9/chat", headers={"Cookie": "sec"})
+    secrets = client._options.secrets
+    assert secrets[-1] == "sec" and "secret123" in secrets
+    assert [len(s) for s in secrets] == sorted(map(len, secrets), reverse=True)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_environment_proxy_secrets_join_the_list_in_order(
+    world: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://envuser:secret123@127.0.0.1:9")
+    headers = {"Cookie": "sec"}
+    if world == "sync":
+        with DarkAI("http://darkai.invalid/chat", headers=headers) as client:
+            client._transport._settings_for("http://darkai.invalid/chat")
+            secrets = client._transport._secrets
+    else:
+        transport = AsyncDarkAI("http://darkai.invalid/chat", headers=headers)._transport
+        transport._proxy_for("http://darkai.invalid/chat")
+        secrets = transport._secrets
+    assert "secret123" in secrets and "sec" in secrets
+    assert [len(s) for s in secrets] == sorted(map(len, secrets), reverse=True)
+    assert len(set(secrets)) == len(secrets)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_an_error_event_echoing_the_token_is_masked(
+    world: str, log: pytest.LogCaptureFixture
+) -> None:
+    reply = Reply(text="partial", chunk_size=3, error_after=1, echo_header="Authorization")
+    with DarkAIServer(reply=reply) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, ServerEventError)
+    assert str(error).endswith("The model failed while generating the reply. ****")
+    assert error.partial_text == "par"
+    assert_no_secret(seen)
+    assert_no_secret(log.text)
+
+
+@pytest.mark.parametrize("world", WORLDS)
+def test_a_malformed_event_echoing_the_token_is_masked(world: str) -> None:
+    reply = Reply(text="partial", chunk_size=3, malformed_after=1, malformed_data=f"bad {TOKEN}")
+    with DarkAIServer(reply=reply) as server:
+        error, seen = fail(world, server.url, headers=SECRET_HEADERS)
+    assert isinstance(error, ProtocolError)
+    assert error.line == "bad ****" and "'bad ****'" in str(error)
+    assert error.partial_text == "par"
+    assert_no_secret(seen)

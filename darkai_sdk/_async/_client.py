@@ -112,7 +112,7 @@ class AsyncDarkAI:
         ``partial_text`` are then empty).
         """
         request = self._options.build(messages, model, extra_body)
-        return AsyncStream(self, request, keep_text=keep_text)
+        return AsyncStream(self._open, request, self._options, keep_text=keep_text)
 
     async def complete(
         self,
@@ -129,6 +129,8 @@ class AsyncDarkAI:
         """Send ``request`` and return its 2xx response; other answers raise typed errors.
 
         Same-origin 307/308 redirects are followed; the caller closes the response.
+        The stream masks known secrets in the errors; a redirect whose target holds
+        one is not followed, so it reaches no log line.
         """
         logger.debug("POST %s model=%s", redact_url(request.url), request.model)
         while True:
@@ -138,7 +140,8 @@ class AsyncDarkAI:
             if 200 <= status < 300 and is_event_stream(content_type):
                 return response
             try:
-                follow = redirect_request(request, status, response.headers.get("location"))
+                location = response.headers.get("location")
+                follow = redirect_request(request, status, location, self._options.secrets)
                 if follow is None:
                     body = await response.read_error_body()
                     if 200 <= status < 300:

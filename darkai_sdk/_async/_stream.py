@@ -5,20 +5,26 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .._events import EventDecoder
-from .._exceptions import DarkAIError
+from .._events import Event, EventDecoder
+from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
+from .._options import ClientOptions
+from .._redact import mask_error
 from .._reply import ReplyState
 from .._request import Request
 from .._transports._aiohttp import StrGenerator, sleep
 from .._transports._base import AsyncHTTPResponse
 
-if TYPE_CHECKING:
-    from ._client import AsyncDarkAI
+__all__ = ["AsyncStream", "AsyncOpener"]
 
-__all__ = ["AsyncStream"]
+
+class AsyncOpener(Protocol):
+    """What a stream opens its reply with: the client's way of sending a request."""
+
+    async def __call__(self, request: Request) -> AsyncHTTPResponse:
+        """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
 
 
 class AsyncStream:
@@ -30,14 +36,22 @@ class AsyncStream:
     far and ``final_message`` the server's ``final-response``.
     """
 
-    def __init__(self, client: AsyncDarkAI, request: Request, *, keep_text: bool = True) -> None:
+    def __init__(
+        self,
+        open_response: AsyncOpener,
+        request: Request,
+        options: ClientOptions,
+        *,
+        keep_text: bool = True,
+    ) -> None:
         self.model = request.model
         self._state = ReplyState(
-            raise_on_mismatch=client.on_mismatch == "raise", keep_text=keep_text
+            raise_on_mismatch=options.on_mismatch == "raise", keep_text=keep_text
         )
-        # The iterator holds the client and the state, never the stream: no reference
-        # cycle, so dropping the stream finalizes the iterator (and the connection) at once.
-        self._iterator = _iterate(client, request, self._state)
+        # The iterator holds the opener, options and state, never the stream: no
+        # reference cycle, so dropping the stream finalizes the iterator (and the
+        # connection) at once.
+        self._iterator = _iterate(open_response, request, options, self._state)
 
     @property
     def text(self) -> str:
@@ -114,43 +128,57 @@ class AsyncStream:
         )
 
 
-async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> StrGenerator:
+async def _iterate(
+    open_response: AsyncOpener, request: Request, options: ClientOptions, state: ReplyState
+) -> StrGenerator:
     """Send ``request`` (retrying while no text has arrived) and yield its text chunks."""
-    policy = client.retry_policy
+    policy = options.retry
     append = state.append
     handle = state.handle
+    settle = state.settle
     attempt = 0
     while True:
         response: AsyncHTTPResponse | None = None
         try:
-            response = await client._open(request)
-            decoder = EventDecoder(max_line_size=client.max_line_size)
-            body = response.iter_bytes()
-            ended = False
-            while not ended:
-                try:
-                    items = decoder.feed(await body.__anext__())
-                except StopAsyncIteration:
-                    items, ended = decoder.close(), True  # the body's end: flush the decoder
+            response = await open_response(request)
+            decoder = EventDecoder(max_line_size=options.max_line_size)
+            body: AsyncIterator[bytes] | None = response.iter_bytes()
+            items: list[Event] = []
+            while True:
                 for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
                     elif handle(item):
-                        await _finish(response, state, decoder.skipped)
-                        return
+                        break  # stream-end
+                settle()
+                if decoder.replaced:
+                    state.report_replaced(decoder.replaced)
+                if state.done:
+                    await _finish(response, state, decoder)
+                    return
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
                     # after the server's next bytes (or a read timeout).
                     raise decoder.error
-            raise state.incomplete()
+                if body is None:
+                    raise IncompleteStreamError(
+                        f"the reply ended before stream-end after {state.received} characters"
+                    )
+                try:
+                    data = await body.__anext__()
+                except StopAsyncIteration:
+                    body = None
+                    items = decoder.close()
+                else:
+                    items = decoder.feed(data)
         except DarkAIError as exc:
-            if not exc.partial_text:
-                exc.partial_text = state.text
+            # A server may echo a credential in any message: mask them all, once, here.
+            state.fail(mask_error(exc, options.secrets))
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
-                state.error = exc
                 raise
+            state.error = None
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
             state.retries = attempt
@@ -163,16 +191,16 @@ async def _iterate(client: AsyncDarkAI, request: Request, state: ReplyState) -> 
         await sleep(delay)
 
 
-async def _finish(response: AsyncHTTPResponse, state: ReplyState, skipped: int) -> None:
+async def _finish(response: AsyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = await response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
             state.received,
-            len(state.chunks),
-            skipped,
+            state.chunks,
+            decoder.skipped,
             state.elapsed,
         )

@@ -6,8 +6,8 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import time
-import traceback
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .._sync._client import DarkAI
 
 __all__ = [
+    "checked_text",
     "open_client",
     "read_prompt",
     "report_error",
@@ -34,12 +35,32 @@ __all__ = [
     "system_messages",
 ]
 
+_UNDECODED = re.compile(r"[\ud800-\udfff]")
 _PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy")
 
 
 def system_messages(args: argparse.Namespace) -> list[dict[str, str]]:
     """The messages every conversation starts with: the ``--system`` one, if given."""
-    return [{"role": "system", "content": args.system}] if args.system else []
+    if not args.system:
+        return []
+    return [{"role": "system", "content": checked_text("the --system text", args.system)}]
+
+
+def checked_text(what: str, text: str) -> str:
+    """Return ``text``, or raise UsageError if it holds bytes that were not UTF-8.
+
+    Python turns such a byte in an argument into a lone surrogate (U+DC80-U+DCFF),
+    which cannot be sent: name the byte rather than fail later on the JSON body.
+    """
+    found = _UNDECODED.search(text)
+    if found is None:
+        return text
+    code = ord(found.group())
+    what_is_it = f"the byte 0x{code - 0xDC00:02X}" if code >= 0xDC80 else f"U+{code:04X}"
+    raise UsageError(
+        f"{what} is not valid UTF-8: it holds {what_is_it} at character {found.start()} "
+        "(is the terminal's or the shell's encoding UTF-8?)"
+    )
 
 
 def read_prompt(args: argparse.Namespace, console: Console) -> str:
@@ -59,7 +80,7 @@ def read_prompt(args: argparse.Namespace, console: Console) -> str:
         text = " ".join(words)
     if not text.strip():
         raise UsageError("the prompt is empty")
-    return text
+    return checked_text("the prompt", text)
 
 
 @contextlib.contextmanager
@@ -150,7 +171,7 @@ def report_error(console: Console, renderer: Renderer | None, exc: BaseException
         renderer.failed(type(exc).__name__, message)
     console.error(message)
     if console.debug:
-        traceback.print_exception(exc, file=console.stderr)
+        console.traceback(exc)
     return exit_code(exc)
 
 

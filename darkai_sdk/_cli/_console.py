@@ -2,21 +2,51 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import signal
 import threading
+import traceback
 from typing import TextIO
 
-__all__ = ["Console", "Spinner", "one_line"]
+__all__ = ["Console", "Spinner", "escape_controls", "one_line"]
 
 _NEWLINES = re.compile(r"\s*[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+\s*")
 _CLEAR_LINE = "\r\x1b[K"
+# What a terminal acts on rather than shows: C0 controls, DEL, C1 controls (U+009B
+# is a one-character CSI), the bidi embeddings, overrides and isolates that reorder
+# what follows them; and lone surrogates, which no terminal encoding can carry.
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def one_line(text: str) -> str:
     """Join the lines of ``text`` with spaces, so a message stays one line."""
     return _NEWLINES.sub(" ", text).strip()
+
+
+@functools.lru_cache(maxsize=8)
+def _controls_but(keep: str) -> re.Pattern[str]:
+    if not keep:
+        return re.compile(f"[{_CONTROLS}]")
+    return re.compile(f"(?![{re.escape(keep)}])[{_CONTROLS}]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
+def escape_controls(text: str, keep: str = "") -> str:
+    """Return ``text`` with its control characters shown as escapes, such as ``\\x1b``.
+
+    C0 and C1 controls, DEL, bidi controls and lone surrogates are escaped, but
+    not the characters in ``keep``: text from a server can then neither drive
+    the terminal nor disguise what it says.
+    """
+    return _controls_but(keep).sub(_escaped, text)
 
 
 def _can_encode(stream: TextIO, text: str) -> bool:
@@ -110,6 +140,11 @@ class Console:
         """Whether stdin is a terminal (interactive), not a pipe or a file."""
         return _is_terminal(self.stdin)
 
+    @property
+    def stdout_is_terminal(self) -> bool:
+        """Whether stdout is a terminal, not a pipe or a file."""
+        return _is_terminal(self.stdout)
+
     def start_spinner(self) -> None:
         """Show a spinner on stderr, only if stderr is a terminal."""
         self.stop_spinner()
@@ -135,9 +170,16 @@ class Console:
         """Print ``darkai: error: ...`` on stderr, one line."""
         self._line("darkai: error: " + one_line(message))
 
-    def _line(self, text: str) -> None:
+    def traceback(self, exc: BaseException) -> None:
+        """Print the traceback of ``exc`` on stderr (``--debug``), control characters escaped."""
         self.stop_spinner()
-        self.stderr.write(text + "\n")
+        self.stderr.write(escape_controls("".join(traceback.format_exception(exc)), keep="\n"))
+        self.stderr.flush()
+
+    def _line(self, text: str) -> None:
+        # Every line on stderr may carry a server's words (errors, warnings, logs).
+        self.stop_spinner()
+        self.stderr.write(escape_controls(text, keep="\n") + "\n")
         self.stderr.flush()
 
     def log_handler(self) -> logging.Handler:

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from ._console import escape_controls
+
 __all__ = ["Summary", "Renderer", "TextRenderer", "JsonRenderer"]
 
 
@@ -64,20 +66,42 @@ class Renderer:
 
 
 class TextRenderer(Renderer):
-    """The reply as plain text; its last line is always ended with a newline."""
+    """The reply as plain text; its last line is always ended with a newline.
 
-    def __init__(self, out: TextIO) -> None:
+    With ``terminal=True`` (stdout is a terminal) control characters in the
+    reply are shown escaped (``\\x1b``), except newline and tab, and CRLF is
+    shown as a newline: the reply cannot move the cursor, recolour, clear or
+    retitle the terminal. Otherwise the text is written exactly as received.
+    """
+
+    def __init__(self, out: TextIO, *, terminal: bool = False) -> None:
         super().__init__(out)
         self.line_open = False
+        self._terminal = terminal
+        self._held_cr = False  # a CR that ended a chunk: the next may start with LF
 
     def end_line(self) -> None:
         """Write a newline if the text written so far does not end with one."""
+        if self._held_cr:
+            self._held_cr = False
+            self._write_text("\\r")  # a lone CR at the very end, shown
         if self.line_open:
             self.line_open = False
             self.out.write("\n")
             self.out.flush()
 
+    def _for_terminal(self, chunk: str) -> str:
+        if self._held_cr:
+            self._held_cr = False
+            chunk = "\r" + chunk
+        if chunk.endswith("\r"):
+            self._held_cr = True
+            chunk = chunk[:-1]
+        return escape_controls(chunk.replace("\r\n", "\n"), keep="\n\t")
+
     def _write_text(self, chunk: str) -> None:
+        if self._terminal:
+            chunk = self._for_terminal(chunk)
         if chunk:
             # Set first: a Ctrl-C right after the write must still see the line as open.
             self.line_open = not chunk.endswith("\n")

@@ -114,7 +114,7 @@ class DarkAI:
         ``partial_text`` are then empty).
         """
         request = self._options.build(messages, model, extra_body)
-        return Stream(self, request, keep_text=keep_text)
+        return Stream(self._open, request, self._options, keep_text=keep_text)
 
     def complete(
         self,
@@ -131,6 +131,8 @@ class DarkAI:
         """Send ``request`` and return its 2xx response; other answers raise typed errors.
 
         Same-origin 307/308 redirects are followed; the caller closes the response.
+        The stream masks known secrets in the errors; a redirect whose target holds
+        one is not followed, so it reaches no log line.
         """
         logger.debug("POST %s model=%s", redact_url(request.url), request.model)
         while True:
@@ -140,7 +142,8 @@ class DarkAI:
             if 200 <= status < 300 and is_event_stream(content_type):
                 return response
             try:
-                follow = redirect_request(request, status, response.headers.get("location"))
+                location = response.headers.get("location")
+                follow = redirect_request(request, status, location, self._options.secrets)
                 if follow is None:
                     body = response.read_error_body()
                     if 200 <= status < 300:

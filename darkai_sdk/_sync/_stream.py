@@ -7,20 +7,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from .._events import EventDecoder
-from .._exceptions import DarkAIError
+from .._events import Event, EventDecoder
+from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
+from .._options import ClientOptions
+from .._redact import mask_error
 from .._reply import ReplyState
 from .._request import Request
 from .._transports._requests import StrGenerator, sleep
 from .._transports._base import SyncHTTPResponse
 
-if TYPE_CHECKING:
-    from ._client import DarkAI
+__all__ = ["Stream", "SyncOpener"]
 
-__all__ = ["Stream"]
+
+class SyncOpener(Protocol):
+    """What a stream opens its reply with: the client's way of sending a request."""
+
+    def __call__(self, request: Request) -> SyncHTTPResponse:
+        """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
 
 
 class Stream:
@@ -32,14 +38,22 @@ class Stream:
     far and ``final_message`` the server's ``final-response``.
     """
 
-    def __init__(self, client: DarkAI, request: Request, *, keep_text: bool = True) -> None:
+    def __init__(
+        self,
+        open_response: SyncOpener,
+        request: Request,
+        options: ClientOptions,
+        *,
+        keep_text: bool = True,
+    ) -> None:
         self.model = request.model
         self._state = ReplyState(
-            raise_on_mismatch=client.on_mismatch == "raise", keep_text=keep_text
+            raise_on_mismatch=options.on_mismatch == "raise", keep_text=keep_text
         )
-        # The iterator holds the client and the state, never the stream: no reference
-        # cycle, so dropping the stream finalizes the iterator (and the connection) at once.
-        self._iterator = _iterate(client, request, self._state)
+        # The iterator holds the opener, options and state, never the stream: no
+        # reference cycle, so dropping the stream finalizes the iterator (and the
+        # connection) at once.
+        self._iterator = _iterate(open_response, request, options, self._state)
 
     @property
     def text(self) -> str:
@@ -116,43 +130,57 @@ class Stream:
         )
 
 
-def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerator:
+def _iterate(
+    open_response: SyncOpener, request: Request, options: ClientOptions, state: ReplyState
+) -> StrGenerator:
     """Send ``request`` (retrying while no text has arrived) and yield its text chunks."""
-    policy = client.retry_policy
+    policy = options.retry
     append = state.append
     handle = state.handle
+    settle = state.settle
     attempt = 0
     while True:
         response: SyncHTTPResponse | None = None
         try:
-            response = client._open(request)
-            decoder = EventDecoder(max_line_size=client.max_line_size)
-            body = response.iter_bytes()
-            ended = False
-            while not ended:
-                try:
-                    items = decoder.feed(body.__next__())
-                except StopIteration:
-                    items, ended = decoder.close(), True  # the body's end: flush the decoder
+            response = open_response(request)
+            decoder = EventDecoder(max_line_size=options.max_line_size)
+            body: Iterator[bytes] | None = response.iter_bytes()
+            items: list[Event] = []
+            while True:
                 for item in items:
                     if isinstance(item, str):
                         append(item)
                         yield item
                     elif handle(item):
-                        _finish(response, state, decoder.skipped)
-                        return
+                        break  # stream-end
+                settle()
+                if decoder.replaced:
+                    state.report_replaced(decoder.replaced)
+                if state.done:
+                    _finish(response, state, decoder)
+                    return
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
                     # after the server's next bytes (or a read timeout).
                     raise decoder.error
-            raise state.incomplete()
+                if body is None:
+                    raise IncompleteStreamError(
+                        f"the reply ended before stream-end after {state.received} characters"
+                    )
+                try:
+                    data = body.__next__()
+                except StopIteration:
+                    body = None
+                    items = decoder.close()
+                else:
+                    items = decoder.feed(data)
         except DarkAIError as exc:
-            if not exc.partial_text:
-                exc.partial_text = state.text
+            # A server may echo a credential in any message: mask them all, once, here.
+            state.fail(mask_error(exc, options.secrets))
             # Once text has reached the caller a retry would repeat it: report instead.
             if state.has_text() or not policy.should_retry(exc, attempt):
-                state.error = exc
                 raise
+            state.error = None
             delay = policy.delay(attempt, getattr(exc, "retry_after", None))
             attempt += 1
             state.retries = attempt
@@ -165,16 +193,16 @@ def _iterate(client: DarkAI, request: Request, state: ReplyState) -> StrGenerato
         sleep(delay)
 
 
-def _finish(response: SyncHTTPResponse, state: ReplyState, skipped: int) -> None:
+def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
     if logger.isEnabledFor(logging.DEBUG):
         logger.debug(
-            "stream end: %d characters, %d chunks kept, %d unknown events, %.3f s",
+            "stream end: %d characters, %d chunks, %d unknown events, %.3f s",
             state.received,
-            len(state.chunks),
-            skipped,
+            state.chunks,
+            decoder.skipped,
             state.elapsed,
         )

@@ -18,7 +18,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import scrub_bytes, secrets_of, wrap_error
+from .._redact import merge_secrets, scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -175,7 +175,7 @@ class AsyncTransport:
                 if auth is not None:  # aiohttp splits them off; it takes them back from the URL
                     proxy_url = proxy_url.with_user(auth.login).with_password(auth.password)
                 found = str(proxy_url)
-                self._secrets += secrets_of(found, {})
+                self._secrets = merge_secrets(self._secrets, secrets_of(found, {}))
             self._env_proxies[origin] = found
         return found or None
 

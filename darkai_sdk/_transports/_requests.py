@@ -19,7 +19,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
-from .._redact import scrub_bytes, secrets_of, wrap_error
+from .._redact import merge_secrets, scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
@@ -239,7 +239,7 @@ class SyncTransport:
             if proxies is None:
                 proxies = requests.utils.get_environ_proxies(url) or None
                 for value in (proxies or {}).values():
-                    self._secrets += secrets_of(value, {})
+                    self._secrets = merge_secrets(self._secrets, secrets_of(value, {}))
             verify: bool | str = self._verify
             if verify is True:  # as requests does with trust_env
                 verify = (

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 __all__ = [
+    "CHUNK_UNITS",
     "DEFAULT_MODELS",
     "LINE_ENDINGS",
     "MALFORMED_DATA",
@@ -13,11 +15,16 @@ __all__ = [
     "default_reply_text",
 ]
 
-#: Models the test server accepts unless told otherwise (the ones PROTOCOL.md lists).
+#: Models the test server accepts unless told otherwise: the service's models
+#: (``darkai_sdk.MODELS``), so a request for anything else gets a 400.
 DEFAULT_MODELS: tuple[str, ...] = ("gpt-4o", "gpt-3.5-turbo", "llama-3-70b", "llama-3-405b")
 
 #: Line endings the SSE rules allow; ``Reply.line_ending`` must be one of them.
 LINE_ENDINGS: tuple[str, ...] = ("\n", "\r\n", "\r")
+
+#: What ``Reply.chunk_size`` counts: Python characters (code points), or UTF-16
+#: code units as a JavaScript server slices strings (an emoji is two units).
+CHUNK_UNITS: tuple[str, ...] = ("code-points", "utf-16")
 
 #: The ``data:`` value sent by ``malformed_after``: a JSON object cut off mid-way.
 MALFORMED_DATA = '{"event": "text-chunk", "data": {"text": '
@@ -64,6 +71,10 @@ class Reply:
     text: str | Sequence[str] | None = None
     #: Characters (code points) per ``text-chunk`` event.
     chunk_size: int = 4
+    #: "utf-16": ``chunk_size`` counts UTF-16 code units, so a chunk boundary can
+    #: split an emoji into two lone surrogates, each sent as a JSON ``\ud83d``-style
+    #: escape in its own event (as a JavaScript server does).
+    chunk_units: Literal["code-points", "utf-16"] = "code-points"
     #: Seconds to pause before every event but the first (0: send at full speed).
     delay: float = 0.0
     #: Seconds to wait before sending the status line and headers.
@@ -83,6 +94,10 @@ class Reply:
     #: Answer with ``redirect_status`` and ``Location: redirect`` instead.
     redirect: str | None = None
     redirect_status: int = 307
+    #: A hostile server: the name of a request header (e.g. "Authorization")
+    #: whose value is echoed in the redirect's Location (``echo=VALUE`` in its
+    #: query), in the body of a status answer and in the error event's message.
+    echo_header: str | None = None
 
     #: End the body cleanly after N chunks: no ``final-response``, no ``stream-end``.
     truncate_after: int | None = None
@@ -94,6 +109,7 @@ class Reply:
     malformed_data: str = MALFORMED_DATA
     #: After N chunks send ``{"event": "error", ...}`` with ``error_message``,
     #: then ``stream-end`` (so only a client that reads the error notices it).
+    #: The message goes out as given: control characters (``"\x1b[2J"``) too.
     error_after: int | None = None
     error_message: str = "The model failed while generating the reply."
     #: After N chunks send nothing more and keep the connection open until the
@@ -157,6 +173,8 @@ class Reply:
             raise ValueError(f"status must be an HTTP status 100-599, got {self.status!r}")
         if not 300 <= self.redirect_status <= 399:
             raise ValueError(f"redirect_status must be 3xx, got {self.redirect_status!r}")
+        if self.chunk_units not in CHUNK_UNITS:
+            raise ValueError(f"chunk_units must be one of {CHUNK_UNITS!r}")
         if self.line_ending not in LINE_ENDINGS:
             raise ValueError(f"line_ending must be one of {LINE_ENDINGS!r}")
         if self.write_size is not None and self.write_size < 1:
@@ -196,4 +214,15 @@ class Reply:
         else:
             return tuple(self.text)
         size = self.chunk_size
+        if self.chunk_units == "utf-16":
+            return _utf16_slices(text, size)
         return tuple(text[i : i + size] for i in range(0, len(text), size))
+
+
+def _utf16_slices(text: str, size: int) -> tuple[str, ...]:
+    """Slice ``text`` every ``size`` UTF-16 code units; a split pair gives lone surrogates."""
+    units = text.encode("utf-16-le", "surrogatepass")
+    step = 2 * size
+    return tuple(
+        units[i : i + step].decode("utf-16-le", "surrogatepass") for i in range(0, len(units), step)
+    )

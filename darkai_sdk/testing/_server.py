@@ -17,7 +17,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._replies import DEFAULT_MODELS, Reply
 from ._respond import abort, plain_response, send_interim, stream_reply
-from ._wire import error_body
+from ._wire import error_body, with_echo
 
 __all__ = ["CHAT_PATH", "DarkAIServer", "RecordedRequest"]
 
@@ -218,6 +218,8 @@ class DarkAIServer:
         query, model = recorded.prompt or "", recorded.model or ""
 
         reply = self._next_reply()
+        if reply.echo_header is not None:
+            reply = with_echo(reply, request.headers.get(reply.echo_header, ""))
         await send_interim(request, reply)
         if reply.headers_delay and await self._closing_within(reply.headers_delay):
             abort(request)

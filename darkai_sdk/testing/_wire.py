@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from json.encoder import encode_basestring
@@ -10,7 +12,16 @@ from typing import Literal
 
 from ._replies import Reply
 
-__all__ = ["BodyPlan", "encode_event", "error_body", "plan_body", "render_body"]
+__all__ = [
+    "BodyPlan",
+    "encode_event",
+    "error_body",
+    "plan_body",
+    "render_body",
+    "with_echo",
+]
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Names no DarkAI client knows; cycled through by Reply.unknown_events.
 _UNKNOWN_EVENT_NAMES = ("ping", "status", "x-darkai-test-unknown")
@@ -21,6 +32,25 @@ _UNKNOWN_EVENT_NAMES = ("ping", "status", "x-darkai-test-unknown")
 # stream may send them). One shared encoder: json.dumps builds a new one per
 # call when ensure_ascii is False, which would dominate a benchmark.
 _dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _utf8(text: str) -> bytes:
+    """``text`` as UTF-8; a lone surrogate (only ever inside a JSON string) as its JSON escape.
+
+    As a JavaScript server's ``JSON.stringify`` writes it.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text).encode("utf-8")
+
+
+def _joined(chunks: tuple[str, ...]) -> str:
+    """The chunks as one text, surrogate halves split between chunks paired again."""
+    text = "".join(chunks)
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
 
 
 def _data_lines(payload: Mapping[str, object] | str, multiline: bool) -> list[str]:
@@ -52,7 +82,7 @@ def encode_event(
         # A comment between data lines of one event is legal and must not split it.
         lines = [part for line in lines[:-1] for part in (line, ": keep-alive")] + lines[-1:]
     text = "".join(line + line_ending for line in lines) + line_ending
-    return text.encode("utf-8")
+    return _utf8(text)
 
 
 def error_body(message: str, error_type: str, **extra: object) -> bytes:
@@ -110,7 +140,7 @@ class _EventEncoder:
             return self.event({"event": "text-chunk", "data": {"text": text}})
         # Same bytes as encoding the whole object, without a JSON encoder call per
         # event: a benchmark of 100k events should measure the client.
-        return self._chunk_head + encode_basestring(text).encode() + self._chunk_tail
+        return self._chunk_head + _utf8(encode_basestring(text)) + self._chunk_tail
 
 
 def plan_body(reply: Reply, chunks: tuple[str, ...]) -> BodyPlan:
@@ -132,7 +162,7 @@ def plan_body(reply: Reply, chunks: tuple[str, ...]) -> BodyPlan:
 
     tail: list[Mapping[str, object]] = [{"event": "stream-end"}]
     if reply.final_response is not False:
-        message = "".join(chunks) if reply.final_response is True else reply.final_response
+        message = _joined(chunks) if reply.final_response is True else reply.final_response
         tail.insert(0, {"event": "final-response", "data": {"message": message}})
     encoder = _EventEncoder(reply)
 
@@ -183,3 +213,25 @@ def render_body(
     if reply is None or isinstance(reply, str):
         reply = Reply(text=reply)
     return b"".join(plan_body(reply, reply.chunks(query, model)).frames)
+
+
+def with_echo(reply: Reply, value: str) -> Reply:
+    """``reply`` as a hostile server plays it, echoing ``value`` (a request header's).
+
+    ``value`` goes into the redirect's Location, the body of a status answer and
+    the error event's message.
+    """
+    if reply.redirect is not None:
+        glue = "&" if "?" in reply.redirect else "?"
+        return dataclasses.replace(reply, redirect=f"{reply.redirect}{glue}echo={value}")
+    if not reply.is_stream:
+        body = reply.body
+        if body is None:
+            message = f"scripted failure with status {reply.status}; you sent {value}"
+            body = error_body(message, "echo")
+        elif isinstance(body, str):
+            body = f"{body} {value}"
+        else:
+            body = body + b" " + value.encode("utf-8")
+        return dataclasses.replace(reply, body=body)
+    return dataclasses.replace(reply, error_message=f"{reply.error_message} {value}")
