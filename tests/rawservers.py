@@ -192,6 +192,26 @@ def echo_headers(status: int, extra: dict[str, str] | None = None) -> Handler:
     return handler
 
 
+def gzip_stream(compressed: bytes) -> Handler:
+    """Answer 200 with an event stream whose gzip-compressed body is ``compressed``."""
+
+    async def handler(server: HandlerServer, request: web.BaseRequest) -> web.StreamResponse:
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Content-Encoding": "gzip"}
+        )
+        await response.prepare(request)
+        try:
+            for start in range(0, len(compressed), 64 * 1024):
+                await response.write(compressed[start : start + 64 * 1024])
+                server.sent = start
+            await response.write_eof()
+        except (ConnectionError, RuntimeError):
+            pass  # the client went away
+        return response
+
+    return handler
+
+
 def event_stream(body: bytes) -> Handler:
     """Answer 200 with this event-stream body."""
 

@@ -16,7 +16,8 @@ from .._retry import RetryPolicy, parse_retry_after
 from .._sse import DEFAULT_MAX_LINE_SIZE
 from .._status import is_event_stream, status_error
 from .._timeout import Timeout
-from .._transports._aiohttp import AsyncResponse, AsyncTransport
+from .._transports._aiohttp import AsyncTransport
+from .._transports._base import AsyncHTTPResponse, AsyncHTTPTransport
 from ._stream import AsyncStream
 
 __all__ = ["AsyncDarkAI"]
@@ -58,7 +59,7 @@ class AsyncDarkAI:
             max_line_size=max_line_size,
         )
         options = self._options
-        self._transport = AsyncTransport(
+        self._transport: AsyncHTTPTransport = AsyncTransport(
             timeout=options.timeout,
             proxy=options.proxy,
             verify=options.verify,
@@ -124,7 +125,7 @@ class AsyncDarkAI:
         async with self.stream(messages, model, extra_body=extra_body) as stream:
             return await stream.until_done()
 
-    async def _open(self, request: Request) -> AsyncResponse:
+    async def _open(self, request: Request) -> AsyncHTTPResponse:
         """Send ``request`` and return its 2xx response; other answers raise typed errors.
 
         Same-origin 307/308 redirects are followed; the caller closes the response.

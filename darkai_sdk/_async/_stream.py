@@ -14,7 +14,8 @@ from .._options import ClientOptions
 from .._redact import mask_error
 from .._reply import ReplyState
 from .._request import Request
-from .._transports._aiohttp import AsyncResponse, StrGenerator, sleep
+from .._transports._aiohttp import StrGenerator, sleep
+from .._transports._base import AsyncHTTPResponse
 
 __all__ = ["AsyncStream", "AsyncOpener"]
 
@@ -22,7 +23,7 @@ __all__ = ["AsyncStream", "AsyncOpener"]
 class AsyncOpener(Protocol):
     """What a stream opens its reply with: the client's way of sending a request."""
 
-    async def __call__(self, request: Request) -> AsyncResponse:
+    async def __call__(self, request: Request) -> AsyncHTTPResponse:
         """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
 
 
@@ -137,7 +138,7 @@ async def _iterate(
     settle = state.settle
     attempt = 0
     while True:
-        response: AsyncResponse | None = None
+        response: AsyncHTTPResponse | None = None
         try:
             response = await open_response(request)
             decoder = EventDecoder(max_line_size=options.max_line_size)
@@ -190,7 +191,7 @@ async def _iterate(
         await sleep(delay)
 
 
-async def _finish(response: AsyncResponse, state: ReplyState, decoder: EventDecoder) -> None:
+async def _finish(response: AsyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = await response.drain()
     if extra:

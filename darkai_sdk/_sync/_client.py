@@ -18,7 +18,8 @@ from .._retry import RetryPolicy, parse_retry_after
 from .._sse import DEFAULT_MAX_LINE_SIZE
 from .._status import is_event_stream, status_error
 from .._timeout import Timeout
-from .._transports._requests import SyncResponse, SyncTransport
+from .._transports._requests import SyncTransport
+from .._transports._base import SyncHTTPResponse, SyncHTTPTransport
 from ._stream import Stream
 
 __all__ = ["DarkAI"]
@@ -60,7 +61,7 @@ class DarkAI:
             max_line_size=max_line_size,
         )
         options = self._options
-        self._transport = SyncTransport(
+        self._transport: SyncHTTPTransport = SyncTransport(
             timeout=options.timeout,
             proxy=options.proxy,
             verify=options.verify,
@@ -126,7 +127,7 @@ class DarkAI:
         with self.stream(messages, model, extra_body=extra_body) as stream:
             return stream.until_done()
 
-    def _open(self, request: Request) -> SyncResponse:
+    def _open(self, request: Request) -> SyncHTTPResponse:
         """Send ``request`` and return its 2xx response; other answers raise typed errors.
 
         Same-origin 307/308 redirects are followed; the caller closes the response.

@@ -16,7 +16,8 @@ from .._options import ClientOptions
 from .._redact import mask_error
 from .._reply import ReplyState
 from .._request import Request
-from .._transports._requests import SyncResponse, StrGenerator, sleep
+from .._transports._requests import StrGenerator, sleep
+from .._transports._base import SyncHTTPResponse
 
 __all__ = ["Stream", "SyncOpener"]
 
@@ -24,7 +25,7 @@ __all__ = ["Stream", "SyncOpener"]
 class SyncOpener(Protocol):
     """What a stream opens its reply with: the client's way of sending a request."""
 
-    def __call__(self, request: Request) -> SyncResponse:
+    def __call__(self, request: Request) -> SyncHTTPResponse:
         """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
 
 
@@ -139,7 +140,7 @@ def _iterate(
     settle = state.settle
     attempt = 0
     while True:
-        response: SyncResponse | None = None
+        response: SyncHTTPResponse | None = None
         try:
             response = open_response(request)
             decoder = EventDecoder(max_line_size=options.max_line_size)
@@ -192,7 +193,7 @@ def _iterate(
         sleep(delay)
 
 
-def _finish(response: SyncResponse, state: ReplyState, decoder: EventDecoder) -> None:
+def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
     extra = response.drain()
     if extra:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncGenerator, Mapping
 
 import aiohttp
@@ -21,17 +22,16 @@ from .._redact import merge_secrets, scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
+from ._aiohttp_pool import BrokenFraming, GuardedConnector
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, timeout_message
 
 __all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
 
 StrGenerator = AsyncGenerator[str, None]
 """What a stream's iterator is, in this world."""
 
+
 _READ_BUFFER = 256 * 1024
-# After stream-end the reply is whole: wait this long at most for the body's end
-# (so the connection can be pooled) before handing control back.
-DRAIN_WAIT = 0.1
-DRAIN_LIMIT = 64 * 1024
 
 
 async def sleep(seconds: float) -> None:
@@ -39,19 +39,29 @@ async def sleep(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def _timeout_error(
+    when: str, exc: TimeoutError, total: float | None, secrets: tuple[str, ...]
+) -> APITimeoutError:
+    # aiohttp's per-phase timeouts are ServerTimeoutErrors; the total, a bare TimeoutError.
+    expired = None if isinstance(exc, aiohttp.ServerTimeoutError) else total
+    return wrap_error(APITimeoutError, timeout_message(when, expired), exc, secrets)
+
+
 class AsyncResponse:
     """A response whose body is read as it arrives."""
 
-    def __init__(self, response: aiohttp.ClientResponse, secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, response: aiohttp.ClientResponse, secrets: tuple[str, ...], total: float | None
+    ) -> None:
         self._response = response
         self._secrets = secrets
+        self._total = total
         self.status_code = response.status
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
-        self.url = str(response.url)
         self._chunks = self._read_chunks()
 
     def iter_bytes(self) -> AsyncGenerator[bytes, None]:
-        """Yield body bytes as they arrive; a broken body raises IncompleteStreamError."""
+        """Yield the body's bytes as they arrive; a broken body raises a DarkAIError."""
         return self._chunks
 
     async def drain(self) -> int:
@@ -79,8 +89,10 @@ class AsyncResponse:
                 if not data:
                     break
                 yield data
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
+        except TimeoutError as exc:
+            raise _timeout_error("mid-reply", exc, self._total, self._secrets)
+        except BrokenFraming as exc:
+            raise wrap_error(ProtocolError, "malformed HTTP body", exc, self._secrets)
         except aiohttp.ClientPayloadError as exc:
             if isinstance(exc.__cause__, ContentEncodingError) or "ContentEncoding" in str(exc):
                 raise wrap_error(ProtocolError, "undecodable body", exc, self._secrets)
@@ -91,7 +103,6 @@ class AsyncResponse:
             raise wrap_error(
                 IncompleteStreamError, "connection broken mid-reply", exc, self._secrets
             )
-        yield b""  # the end of the body, so the reader can flush its decoder
 
     async def read_error_body(self) -> bytes:
         """Read at most ``MAX_ERROR_BODY`` bytes of an error answer, secrets masked.
@@ -133,6 +144,7 @@ class AsyncTransport:
         verify: bool,
         secrets: tuple[str, ...],
     ) -> None:
+        self._total = timeout.total
         self._timeout = aiohttp.ClientTimeout(
             total=timeout.total,
             sock_connect=timeout.effective(timeout.connect),
@@ -143,6 +155,7 @@ class AsyncTransport:
         self._secrets = secrets
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._pid = os.getpid()
         self._env_proxies: dict[str, str] = {}  # "" for no proxy
 
     def _proxy_for(self, url: str) -> str | None:
@@ -168,6 +181,15 @@ class AsyncTransport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
+        if self._session is not None and self._pid != os.getpid():
+            # Made before a fork: its connections are the parent's, on the parent's
+            # event loop. Closing them here would unregister them from that loop
+            # (and write a TLS close_notify on them): forget them untouched.
+            connector = self._session.connector
+            if isinstance(connector, GuardedConnector):
+                connector.abandon()
+            self._session.detach()
+            self._session = None
         if self._session is not None and self._loop is not loop:
             # Made under another event loop (an earlier asyncio.run()): its pooled
             # connections belong to that loop and cannot serve this one.
@@ -175,8 +197,9 @@ class AsyncTransport:
             self._session = None
         if self._session is None or self._session.closed:
             self._loop = loop
+            self._pid = os.getpid()
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(ssl=self._verify),
+                connector=GuardedConnector(ssl=self._verify),
                 timeout=self._timeout,
                 trust_env=False,  # the proxy environment is read in _proxy_for
                 read_bufsize=_READ_BUFFER,
@@ -195,13 +218,11 @@ class AsyncTransport:
                 proxy=proxy,
                 allow_redirects=False,
             )
-        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
-            raise wrap_error(
-                APITimeoutError, "timed out before the reply began", exc, self._secrets
-            )
+        except TimeoutError as exc:
+            raise _timeout_error("before the reply began", exc, self._total, self._secrets)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
-        return AsyncResponse(response, self._secrets)
+        return AsyncResponse(response, self._secrets, self._total)
 
     async def aclose(self) -> None:
         """Close the session and its pooled connections."""

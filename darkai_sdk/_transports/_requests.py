@@ -6,7 +6,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from urllib.parse import urlsplit
 
 import requests
@@ -23,23 +23,31 @@ from .._redact import merge_secrets, scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
 from .._timeout import Timeout
+from ._base import DRAIN_LIMIT, DRAIN_WAIT, timeout_message
+from ._http1 import (
+    CloseDelimitedBody,
+    MalformedBody,
+    TruncatedBody,
+    body_framing,
+    inflater_for,
+)
+from ._httpclient import CURRENT, Exchange, HookedAdapter, HookedResponse
 
 __all__ = ["SyncTransport", "SyncResponse", "StrGenerator", "sleep"]
 
 StrGenerator = Generator[str, None, None]
 """What a stream's iterator is, in this world."""
 
-_READ_SIZE = 256 * 1024
-# After stream-end the reply is whole: wait this long at most for the body's end
-# (so the connection can be pooled) before handing control back.
-DRAIN_WAIT = 0.1
-DRAIN_LIMIT = 64 * 1024
+# Bytes asked of the socket per read: many, so a body of tiny HTTP chunks costs few
+# system calls, yet under 128 KiB, above which malloc maps fresh memory per read.
+_READ_SIZE = 64 * 1024
 _TIMEOUTS = (
     requests.exceptions.Timeout,
     urllib3.exceptions.TimeoutError,
     socket.timeout,
     TimeoutError,
 )
+_BROKEN = (urllib3.exceptions.HTTPError, requests.RequestException, OSError, ValueError)
 
 
 def sleep(seconds: float) -> None:
@@ -47,42 +55,54 @@ def sleep(seconds: float) -> None:
     time.sleep(seconds)
 
 
+def _timeout_error(
+    exchange: Exchange, when: str, exc: BaseException, secrets: tuple[str, ...]
+) -> APITimeoutError:
+    what = timeout_message(when, exchange.total if exchange.expired() else None)
+    return wrap_error(APITimeoutError, what, exc, secrets)
+
+
 class SyncResponse:
-    """A response whose body is read as it arrives."""
+    """A response whose body is read as it arrives.
+
+    The body is read from the socket in large blocks and de-chunked and decoded
+    here (see _http1), every read under the exchange's deadline. The connection
+    goes back to the pool only when its body ended cleanly with nothing after it.
+    """
 
     def __init__(
         self,
         response: requests.Response,
+        exchange: Exchange,
         secrets: tuple[str, ...],
-        timeout: Timeout,
-        started: float,
     ) -> None:
         self._response = response
+        self._exchange = exchange
         self._secrets = secrets
-        self._timeout = timeout
-        self._deadline = None if timeout.total is None else started + timeout.total
         self.status_code = response.status_code
         self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
-        self.url = response.url
-        self._chunks = self._read_chunks()
+        wire = exchange.response
+        if wire is not None and wire.fp is not None:
+            self._framing = body_framing(chunked=wire.chunked, length=wire.length)
+            self._read = self._reader(wire)
+        else:  # not from a socket of ours (e.g. a mocked adapter): urllib3 frames and decodes
+            self._framing = CloseDelimitedBody()
+            self._read = self._raw_reader()
+        inflater = inflater_for(self.headers.get("content-encoding")) if wire is not None else None
+        self._inflater = inflater
+        self._clean = False
+        self._chunks = self._read_body()
 
-    def _bound_read_by_deadline(self) -> None:
-        # requests knows no total timeout: before each read, shrink the socket's
-        # timeout to what is left of the total, once that is below the read timeout.
-        if self._deadline is None:
-            return
-        left = self._deadline - time.monotonic()
-        if left <= 0:
-            raise APITimeoutError(f"total timeout of {self._timeout.total:g} s expired mid-reply")
-        read = self._timeout.read
-        if read is None or left < read:
-            connection = getattr(self._response.raw, "connection", None)
-            sock = getattr(connection, "sock", None)
-            if sock is not None:
-                sock.settimeout(left)
+    def _reader(self, wire: HookedResponse) -> Callable[[], bytes]:
+        read1 = wire.fp.read1  # each call: what is buffered, else one socket read
+        return lambda: read1(_READ_SIZE)
+
+    def _raw_reader(self) -> Callable[[], bytes]:
+        raw = self._response.raw
+        return lambda: raw.read1(_READ_SIZE, decode_content=True)
 
     def iter_bytes(self) -> Generator[bytes, None, None]:
-        """Yield body bytes as they arrive; a broken body raises IncompleteStreamError."""
+        """Yield the body's bytes as they arrive; a broken body raises a DarkAIError."""
         return self._chunks
 
     def drain(self) -> int:
@@ -91,9 +111,10 @@ class SyncResponse:
         Returns the number of bytes read; a body that does not end within
         ``DRAIN_WAIT`` seconds or ``DRAIN_LIMIT`` bytes is left for close().
         """
+        if isinstance(self._framing, CloseDelimitedBody):
+            return 0  # it ends only when the server closes: nothing to pool
+        self._exchange.shorten(DRAIN_WAIT)
         size = 0
-        self._deadline = time.monotonic() + DRAIN_WAIT
-        self._timeout = Timeout(connect=None, read=DRAIN_WAIT, total=DRAIN_WAIT)
         try:
             for data in self._chunks:
                 size += len(data)
@@ -103,42 +124,59 @@ class SyncResponse:
             return size  # close() then closes the connection instead of pooling it
         return size
 
-    def _read_chunks(self) -> Generator[bytes, None, None]:
-        raw = self._response.raw
+    def _read_body(self) -> Generator[bytes, None, None]:
+        framing, inflater, read = self._framing, self._inflater, self._read
         try:
-            # read1, not read_chunked: read_chunked reads a whole chunk in one call,
-            # which a server sending a byte at a time stretches past the total timeout.
-            while True:
-                self._bound_read_by_deadline()
-                data = raw.read1(_READ_SIZE, decode_content=True)
+            while not framing.done:
+                data = read()
                 if not data:
+                    framing.end()
                     break
-                yield data
+                data = framing.feed(data)
+                if data:
+                    if inflater is None:
+                        yield data
+                    else:
+                        yield from inflater.feed(data)
+                if framing.error is not None:
+                    raise framing.error  # after the body bytes that came before it
+            if inflater is not None:
+                inflater.end()
         except _TIMEOUTS as exc:
-            raise wrap_error(APITimeoutError, "timed out reading the reply", exc, self._secrets)
-        except urllib3.exceptions.DecodeError as exc:
-            raise wrap_error(ProtocolError, "undecodable body", exc, self._secrets)
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError) as exc:
+            raise _timeout_error(self._exchange, "mid-reply", exc, self._secrets)
+        except (MalformedBody, urllib3.exceptions.DecodeError) as exc:
+            raise wrap_error(ProtocolError, "malformed HTTP body", exc, self._secrets)
+        except (TruncatedBody, *_BROKEN) as exc:
             raise wrap_error(
                 IncompleteStreamError, "connection broken mid-reply", exc, self._secrets
             )
-        yield b""  # the end of the body, so the reader can flush its decoder
+        self._clean = not framing.leftover
 
     def read_error_body(self) -> bytes:
         """Read at most ``MAX_ERROR_BODY`` bytes of an error answer, secrets masked.
 
         A server or proxy may echo the request's credentials in its error page.
         """
+        chunks: list[bytes] = []
+        size = 0
         try:
-            body = self._response.raw.read(MAX_ERROR_BODY, decode_content=True) or b""
-            return scrub_bytes(body, self._secrets)
-        except (urllib3.exceptions.HTTPError, requests.RequestException, OSError):
+            for data in self._chunks:
+                chunks.append(data)
+                size += len(data)
+                if size >= MAX_ERROR_BODY:
+                    break
+        except DarkAIError:
             # The status already says what went wrong; a body cut short adds nothing to lose.
-            return b"[error body unreadable]"
+            chunks.append(b"\n[error body unreadable]")
+        return scrub_bytes(b"".join(chunks)[:MAX_ERROR_BODY], self._secrets)
 
     def close(self) -> None:
-        """Give the connection back: to the pool if the body was read, else close it."""
+        """Give the connection back: to the pool if the body ended cleanly, else close it."""
         self._chunks.close()
+        wire = self._exchange.response
+        if self._clean and wire is not None:
+            wire.close()  # marks the body read; the socket stays with the connection
+            self._response.raw.release_conn()
         self._response.close()
 
 
@@ -159,11 +197,24 @@ class SyncTransport:
         self._secrets = secrets
         self._session: requests.Session | None = None
         self._lock = threading.Lock()
+        self._pid = os.getpid()
         self._env: dict[str, tuple[dict[str, str] | None, bool | str]] = {}
 
     def _get_session(self) -> requests.Session:
+        if self._pid != os.getpid():
+            self._forget_parents_pool()
         with self._lock:
             return self._make_session()
+
+    def _forget_parents_pool(self) -> None:
+        # A forked child shares its parent's pooled sockets: a request on one would
+        # mix both processes' replies. Close them here (only this process's copies)
+        # and start afresh; the parent may have held the lock at the fork.
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
 
     def _make_session(self) -> requests.Session:
         if self._session is None:
@@ -171,6 +222,10 @@ class SyncTransport:
             # The environment is read once per origin in _settings_for, not per request.
             session.trust_env = False
             session.verify = self._verify
+            # Only what SyncResponse decodes itself.
+            session.headers["Accept-Encoding"] = "gzip, deflate"
+            for prefix in ("http://", "https://"):
+                session.mount(prefix, HookedAdapter())
             self._session = session
         return self._session
 
@@ -199,7 +254,9 @@ class SyncTransport:
         session = self._get_session()
         proxies, verify = self._settings_for(request.url)
         timeout = self._timeout
-        started = time.monotonic()
+        read = timeout.effective(timeout.read)
+        exchange = Exchange(read=read, total=timeout.total)
+        token = CURRENT.set(exchange)
         try:
             response = session.post(
                 request.url,
@@ -207,14 +264,12 @@ class SyncTransport:
                 headers=dict(request.headers),
                 proxies=proxies,
                 verify=verify,
-                timeout=(timeout.effective(timeout.connect), timeout.effective(timeout.read)),
+                timeout=(timeout.effective(timeout.connect), read),
                 allow_redirects=False,
                 stream=True,
             )
         except _TIMEOUTS as exc:
-            raise wrap_error(
-                APITimeoutError, "timed out before the reply began", exc, self._secrets
-            )
+            raise _timeout_error(exchange, "before the reply began", exc, self._secrets)
         except (
             requests.RequestException,
             urllib3.exceptions.HTTPError,
@@ -222,7 +277,9 @@ class SyncTransport:
             ValueError,
         ) as exc:
             raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
-        return SyncResponse(response, self._secrets, timeout, started)
+        finally:
+            CURRENT.reset(token)
+        return SyncResponse(response, exchange, self._secrets)
 
     def close(self) -> None:
         """Close the session and its pooled connections."""

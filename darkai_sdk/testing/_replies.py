@@ -36,7 +36,14 @@ def default_reply_text(query: str, model: str) -> str:
 
 
 # The "*_after" faults, in the order they act when two share a position.
-_FAULT_ORDER = ("malformed_after", "error_after", "truncate_after", "cut_after", "stall_after")
+_FAULT_ORDER = (
+    "malformed_after",
+    "error_after",
+    "truncate_after",
+    "cut_after",
+    "bad_chunk_after",
+    "stall_after",
+)
 
 
 def _check_count(name: str, value: int | None) -> None:
@@ -53,7 +60,10 @@ class Reply:
     ``N`` chunks (``0``: before any); ``N`` past the last chunk acts after the last
     one, before ``final-response``. When several are set, the one at the earliest
     position wins; at the same position ``malformed`` comes first, then ``error``,
-    ``truncate``, ``cut``, ``stall``.
+    ``truncate``, ``cut``, ``bad_chunk``, ``stall``.
+
+    The HTTP-level faults (``http_chunk_size`` to ``after_reply``) make the
+    server write the status line, headers and chunked framing itself.
     """
 
     #: Reply text, split into ``chunk_size`` pieces; a sequence gives the chunks as
@@ -124,6 +134,30 @@ class Reply:
     #: so a client's reads split lines, CRLF pairs and UTF-8 characters.
     write_size: int | None = None
 
+    #: Interim responses (1xx statuses, e.g. ``(102, 103)``) sent before the reply.
+    interim: Sequence[int] = ()
+    #: HTTP chunks of at most this many body bytes (1: a chunk per byte); None:
+    #: a chunk per write.
+    http_chunk_size: int | None = None
+    #: Text after ``;`` on every chunk-size line (a chunk extension; any length).
+    chunk_extension: str = ""
+    #: Seconds between the bytes of every chunk-size line.
+    drip_chunk_lines: float = 0.0
+    #: Trailer fields sent after the last chunk.
+    trailers: Mapping[str, str] = field(default_factory=dict)
+    #: Seconds between the bytes of the last chunk and the trailer section.
+    drip_trailers: float = 0.0
+    #: After N chunks write ``bad_chunk_line`` where the next chunk-size line
+    #: belongs, then nothing more (the connection stays open).
+    bad_chunk_after: int | None = None
+    bad_chunk_line: bytes = b"zz\r\n"
+    #: Raw bytes written on the connection after the streamed reply's end (e.g. a
+    #: whole second response); the connection stays open.
+    after_reply: bytes = b""
+    #: Seconds to wait before writing ``after_reply``; 0: in the same write as
+    #: the reply's end.
+    after_reply_delay: float = 0.0
+
     def __post_init__(self) -> None:
         if self.text is not None and not isinstance(self.text, str):
             chunks = tuple(self.text)
@@ -147,6 +181,24 @@ class Reply:
             raise ValueError(f"write_size must be None or >= 1, got {self.write_size!r}")
         for name in _FAULT_ORDER:
             _check_count(name, getattr(self, name))
+        self._check_http_faults()
+
+    def _check_http_faults(self) -> None:
+        if self.http_chunk_size is not None and (
+            isinstance(self.http_chunk_size, bool) or self.http_chunk_size < 1
+        ):
+            raise ValueError(f"http_chunk_size must be None or >= 1, got {self.http_chunk_size!r}")
+        if min(self.drip_chunk_lines, self.drip_trailers, self.after_reply_delay) < 0:
+            raise ValueError("drip_chunk_lines, drip_trailers and after_reply_delay must be >= 0")
+        texts = [self.chunk_extension, *self.trailers.keys(), *self.trailers.values()]
+        if any("\r" in text or "\n" in text for text in texts):
+            raise ValueError("chunk_extension and trailers may not hold line breaks")
+        interim = tuple(self.interim)
+        if not all(isinstance(s, int) and 100 <= s <= 199 and s != 101 for s in interim):
+            raise ValueError(f"interim must hold 1xx statuses other than 101, got {interim!r}")
+        object.__setattr__(self, "interim", interim)
+        if not isinstance(self.bad_chunk_line, bytes) or not isinstance(self.after_reply, bytes):
+            raise TypeError("bad_chunk_line and after_reply must be bytes")
 
     @property
     def is_stream(self) -> bool:

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import json
 import threading
-import zlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,16 +16,14 @@ from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from ._replies import DEFAULT_MODELS, Reply
-from ._wire import error_body, plan_body, with_echo
+from ._respond import abort, plain_response, send_interim, stream_reply
+from ._wire import error_body, with_echo
 
 __all__ = ["CHAT_PATH", "DarkAIServer", "RecordedRequest"]
 
 #: The only path the server answers; anything else is a 404.
 CHAT_PATH = "/chat"
 
-# Coalesce events into writes of about this size when there is no pacing,
-# so a benchmark measures the client, not one syscall per event.
-_COALESCE_BYTES = 64 * 1024
 # Prompts can be long; aiohttp's 1 MiB default would turn a big one into a 413.
 _MAX_REQUEST_BYTES = 64 * 1024 * 1024
 # How long aiohttp may wait for handlers at shutdown; ours end at once when told.
@@ -79,62 +76,6 @@ def _json_error(
     return web.Response(
         status=status, body=error_body(message, error_type, **extra), headers=all_headers
     )
-
-
-def _error_type(status: int) -> str:
-    if status == 429:
-        return "rate_limit_error"
-    if status >= 500:
-        return "server_error"
-    return "invalid_request_error"
-
-
-def _reply_headers(base: dict[str, str], reply: Reply) -> CIMultiDict[str]:
-    headers = CIMultiDict(base)
-    if reply.retry_after is not None:
-        headers["Retry-After"] = str(reply.retry_after)
-    # Scripted headers win, so a test can send e.g. a wrong content-type.
-    for name, value in reply.headers.items():
-        headers[name] = value
-    return headers
-
-
-class _BodyWriter:
-    """Writes body bytes in coalesced, optionally gzip-compressed and split, writes."""
-
-    def __init__(self, response: web.StreamResponse, reply: Reply) -> None:
-        self._response = response
-        self._buffer = bytearray()
-        self._write_size = reply.write_size
-        # wbits=31: a gzip wrapper, as Content-Encoding: gzip requires.
-        self._gzip = zlib.compressobj(wbits=31) if reply.gzip else None
-
-    async def add(self, data: bytes) -> None:
-        self._buffer += data
-        if len(self._buffer) >= _COALESCE_BYTES:
-            await self.flush()
-
-    async def flush(self) -> None:
-        data = bytes(self._buffer)
-        self._buffer.clear()
-        if not data:
-            return
-        size = self._write_size or len(data)
-        for start in range(0, len(data), size):
-            piece = data[start : start + size]
-            if self._gzip is not None:
-                # A sync flush per write makes each write decompressible on arrival.
-                piece = self._gzip.compress(piece) + self._gzip.flush(zlib.Z_SYNC_FLUSH)
-            await self._response.write(piece)
-            # write() only yields when the socket buffer is full; yield anyway so a
-            # client on the same loop reads as we go. With write_size, wait a
-            # little so each piece leaves as its own segment and read.
-            await asyncio.sleep(0.001 if self._write_size is not None else 0)
-
-    async def finish(self) -> None:
-        await self.flush()
-        if self._gzip is not None:
-            await self._response.write(self._gzip.flush(zlib.Z_FINISH))
 
 
 class DarkAIServer:
@@ -279,12 +220,21 @@ class DarkAIServer:
         reply = self._next_reply()
         if reply.echo_header is not None:
             reply = with_echo(reply, request.headers.get(reply.echo_header, ""))
+        await send_interim(request, reply)
         if reply.headers_delay and await self._closing_within(reply.headers_delay):
-            _abort(request)
+            abort(request)
             return web.Response()  # aiohttp fails to send it and moves on
-        if reply.is_stream:
-            return await self._stream(request, reply, reply.chunks(query, model))
-        return _plain_response(reply)
+        if not reply.is_stream:
+            return plain_response(reply)
+        with self._lock:
+            self._active_streams += 1
+        try:
+            return await stream_reply(
+                request, reply, reply.chunks(query, model), self._closing_within
+            )
+        finally:
+            with self._lock:
+                self._active_streams -= 1
 
     def _validate(self, parsed: Any) -> web.Response | None:
         if not isinstance(parsed, dict):
@@ -311,47 +261,6 @@ class DarkAIServer:
             )
         return None
 
-    async def _stream(
-        self, request: web.Request, reply: Reply, chunks: tuple[str, ...]
-    ) -> web.StreamResponse:
-        plan = plan_body(reply, chunks)
-        base = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-        if reply.gzip:
-            base["Content-Encoding"] = "gzip"
-        response = web.StreamResponse(status=200, headers=_reply_headers(base, reply))
-        with self._lock:
-            self._active_streams += 1
-        try:
-            await response.prepare(request)
-            writer = _BodyWriter(response, reply)
-            for index, frame in enumerate(plan.frames):
-                if reply.delay and index:
-                    await writer.flush()
-                    if await self._closing_within(reply.delay):
-                        _abort(request)
-                        return response
-                await writer.add(frame)
-            if plan.ending == "end":
-                await writer.finish()
-                return response
-            await writer.flush()
-            if plan.ending == "cut":
-                await writer.add(plan.partial)
-                await writer.flush()
-                # abort() drops unsent bytes; wait so the client gets all N chunks.
-                await self._drained(request)
-            else:
-                # "stall": hold on until stopped; a client leaving cancels this task.
-                await self._closing_within(None)
-            _abort(request)
-            return response
-        except ConnectionError:
-            # The client went away mid-write; nothing is left to send to.
-            return response
-        finally:
-            with self._lock:
-                self._active_streams -= 1
-
     async def _closing_within(self, seconds: float | None) -> bool:
         """Wait up to ``seconds`` (None: for ever); True when the server is stopping."""
         try:
@@ -359,14 +268,6 @@ class DarkAIServer:
         except TimeoutError:
             return False
         return True
-
-    async def _drained(self, request: web.Request) -> None:
-        transport = request.transport
-        for _ in range(int(_THREAD_TIMEOUT / 0.01)):
-            if transport is None or transport.get_write_buffer_size() == 0:
-                return
-            if await self._closing_within(0.01):
-                return
 
     # -- lifecycle -------------------------------------------------------------
 
@@ -513,32 +414,6 @@ def _as_reply(reply: Reply | str | None) -> Reply:
     if not isinstance(reply, Reply):
         raise TypeError(f"expected a Reply or a str, got {type(reply).__name__}")
     return reply
-
-
-def _abort(request: web.Request) -> None:
-    """Drop the connection at once, leaving the response unfinished."""
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-
-
-def _plain_response(reply: Reply) -> web.Response:
-    if reply.redirect is not None:
-        headers = _reply_headers({"Location": reply.redirect}, reply)
-        return web.Response(status=reply.redirect_status, headers=headers)
-    body = reply.body
-    if body is None:
-        content_type = "application/json"
-        data = (
-            error_body(f"scripted failure with status {reply.status}", _error_type(reply.status))
-            if reply.status >= 400
-            else b""
-        )
-    else:
-        content_type = "text/plain; charset=utf-8"
-        data = body.encode("utf-8") if isinstance(body, str) else body
-    headers = _reply_headers({"Content-Type": content_type}, reply)
-    return web.Response(status=reply.status, body=data, headers=headers)
 
 
 def _peer(request: web.BaseRequest) -> tuple[str, int] | None:

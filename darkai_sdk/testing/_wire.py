@@ -98,12 +98,17 @@ class BodyPlan:
     #: pacing (``Reply.delay``) happens between frames. Produced lazily, once.
     frames: Iterator[bytes]
     #: "end": finish the body cleanly; "cut": write ``partial`` then abort the
-    #: connection; "stall": keep the connection open and send nothing more.
-    ending: Literal["end", "cut", "stall"]
+    #: connection; "stall": keep the connection open and send nothing more;
+    #: "bad_chunk": write ``Reply.bad_chunk_line``, then as "stall".
+    ending: Literal["end", "cut", "stall", "bad_chunk"]
     partial: bytes = b""
 
 
-_ENDINGS: dict[str, Literal["end", "cut", "stall"]] = {"cut": "cut", "stall": "stall"}
+_ENDINGS: dict[str, Literal["end", "cut", "stall", "bad_chunk"]] = {
+    "cut": "cut",
+    "stall": "stall",
+    "bad_chunk": "bad_chunk",
+}
 
 
 def _position(after: int | None, chunk_count: int) -> int | None:
@@ -148,6 +153,7 @@ def plan_body(reply: Reply, chunks: tuple[str, ...]) -> BodyPlan:
         ("error", reply.error_after),
         ("truncate", reply.truncate_after),
         ("cut", reply.cut_after),
+        ("bad_chunk", reply.bad_chunk_after),
         ("stall", reply.stall_after),
     ):
         position = _position(after, count)

@@ -8,7 +8,7 @@ import email.utils
 import gc
 import logging
 import time
-from collections.abc import Iterator, Callable
+from collections.abc import Iterator
 
 import pytest
 from rawservers import (
@@ -33,16 +33,11 @@ from darkai_sdk import (
     RateLimitError,
     Timeout,
 )
-from darkai_sdk._transports._requests import sleep
 from darkai_sdk.testing import DarkAIServer, Reply
 
-pytestmark = pytest.mark.timeout(60)
+from ._support import FAST, TEXT, MiB, settle
 
-TEXT = "The quick brown fox, naïve café, 中文 and 🎉 emoji jump over the lazy dog."
-MiB = 1024 * 1024
-FAST = Timeout(connect=5, read=5, total=20)
-#: True in the generated sync twin, where AsyncDarkAI reads DarkAI.
-SYNC = DarkAI.__name__ == "DarkAI"
+pytestmark = pytest.mark.timeout(60)
 
 
 @pytest.fixture
@@ -70,16 +65,6 @@ def _delays(log: pytest.LogCaptureFixture) -> list[float]:
 def _args(record: logging.LogRecord) -> tuple[float, ...]:
     assert isinstance(record.args, tuple)
     return tuple(float(value) for value in record.args if isinstance(value, (int, float)))
-
-
-def _settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
-    """Wait until ``condition()`` holds (True) or ``seconds`` pass (False)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        sleep(0.02)
-    return True
 
 
 # -- what is retried ---------------------------------------------------------------
@@ -359,12 +344,6 @@ def test_total_timeout_bounds_a_body_sent_a_byte_at_a_time(head: bytes, body: by
         assert 0.95 <= time.monotonic() - started < 2
 
 
-@pytest.mark.xfail(
-    SYNC,
-    strict=True,
-    reason="requests has no total timeout and the sync client cannot bound the header "
-    "read: each byte within the read timeout keeps it waiting",
-)
 def test_total_timeout_bounds_headers_sent_a_byte_at_a_time() -> None:
     head = b"HTTP/1.1 200 OK\r\n"
     body = b"X-Slow: " + b"x" * 50 + b"\r\nContent-Type: text/event-stream\r\n\r\n"
@@ -460,8 +439,8 @@ def test_dropping_an_unclosed_stream_releases_the_connection(
         assert pool_stats(c)[1] == 1
         del stream, iterator
         gc.collect()
-        assert _settle(lambda: server.active_streams == 0)
-        assert _settle(lambda: pool_stats(c)[1] == 0)
+        assert settle(lambda: server.active_streams == 0)
+        assert settle(lambda: pool_stats(c)[1] == 0)
 
 
 def test_dropping_a_stream_releases_it_without_the_cycle_collector(
@@ -476,8 +455,8 @@ def test_dropping_a_stream_releases_it_without_the_cycle_collector(
             for _ in stream:
                 break
             del stream
-            assert _settle(lambda: server.active_streams == 0)
-            assert _settle(lambda: pool_stats(c)[1] == 0)
+            assert settle(lambda: server.active_streams == 0)
+            assert settle(lambda: pool_stats(c)[1] == 0)
         finally:
             gc.enable()
 
@@ -491,8 +470,8 @@ def test_exception_in_a_loop_without_with_releases_the_connection(
             for _ in c.stream("hi"):
                 raise KeyError("caller bug")
         gc.collect()
-        assert _settle(lambda: server.active_streams == 0)
-        assert _settle(lambda: pool_stats(c)[1] == 0)
+        assert settle(lambda: server.active_streams == 0)
+        assert settle(lambda: pool_stats(c)[1] == 0)
 
 
 def test_the_client_still_works_after_a_dropped_stream(server: DarkAIServer) -> None:
@@ -535,12 +514,12 @@ def test_ten_thousand_early_breaks_leave_no_fd_or_connection_behind(
         for i in range(30):  # warm up: the session, its pool, the server's sockets
             _early_break(c, i)
         gc.collect()
-        _settle(lambda: pool_stats(c)[1] == 0)
+        settle(lambda: pool_stats(c)[1] == 0)
         fds_before, (idle_before, _) = open_fds(), pool_stats(c)
         for i in range(10_000):
             _early_break(c, i)
         gc.collect()
-        assert _settle(lambda: pool_stats(c)[1] == 0), pool_stats(c)
+        assert settle(lambda: pool_stats(c)[1] == 0), pool_stats(c)
         assert pool_stats(c)[0] <= max(idle_before, 1)
-        assert _settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
-        assert _settle(lambda: server.active_streams == 0)
+        assert settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
+        assert settle(lambda: server.active_streams == 0)

@@ -1,0 +1,304 @@
+"""HTTP-level faults of a hostile server, over real sockets: no hang, no leak, no wrong text.
+
+Dripped framing, broken chunk sizes, huge chunk extensions, tiny chunks,
+interim responses, bytes after a reply, a fork, a gzip bomb: every run ends
+in the exact text or a typed error whose ``partial_text`` is what was yielded,
+in bounded time and memory, with no file descriptor left open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import tracemalloc
+import zlib
+from collections.abc import AsyncIterator
+from functools import cache
+
+import pytest
+from rawservers import HandlerServer, gzip_stream, open_fds, pool_stats
+
+from darkai_sdk import (
+    APITimeoutError,
+    AsyncDarkAI,
+    InternalServerError,
+    ProtocolError,
+    Timeout,
+)
+from darkai_sdk._transports._aiohttp import sleep
+from darkai_sdk.testing import DarkAIServer, Reply, render_body
+
+from ._support import FAST, SYNC, TEXT, MiB, settle
+
+pytestmark = pytest.mark.timeout(60)
+
+#: read 1 s, total 3 s: each dripped byte comes well within the read timeout.
+DRIP = Timeout(connect=5, read=1, total=3)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[DarkAIServer]:
+    async with DarkAIServer() as running:
+        yield running
+
+
+@pytest.fixture
+async def no_fd_leak(server: DarkAIServer) -> AsyncIterator[None]:
+    """Fail the test if it leaves file descriptors open (once its clients are closed)."""
+    before = open_fds()
+    yield
+    assert await settle(lambda: open_fds() <= before), (open_fds(), before)
+
+
+def _peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
+    return [request.peer for request in server.requests]
+
+
+# -- total timeout against dripped framing (item 3) -----------------------------------------
+
+
+async def test_total_timeout_holds_while_chunk_size_lines_drip(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    # Every chunk-size line, a 40-byte extension included, comes a byte per 0.2 s.
+    server.reply(Reply(text=TEXT, chunk_extension="x" * 40, drip_chunk_lines=0.2))
+    started = time.monotonic()
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=DRIP) as c:
+        with pytest.raises(APITimeoutError, match="total timeout of 3 s") as info:
+            await c.complete("hi")
+    assert 2.9 <= time.monotonic() - started < 4.5
+    assert info.value.partial_text == ""
+
+
+async def test_total_timeout_holds_while_trailers_drip_after_a_cut_reply(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    # Two chunks, then the body's end without stream-end: the client reads on
+    # through a trailer section that comes a byte per 0.2 s.
+    reply = Reply(text=TEXT, truncate_after=2, trailers={"X-Pad": "y" * 60}, drip_trailers=0.2)
+    server.reply(reply)
+    started = time.monotonic()
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=DRIP) as c:
+        with pytest.raises(APITimeoutError, match="total timeout of 3 s") as info:
+            await c.complete("hi")
+    assert 2.9 <= time.monotonic() - started < 4.5
+    assert info.value.partial_text == TEXT[:8]
+
+
+# -- a whole reply, then a slow tail (item 4) -------------------------------------------------
+
+
+async def test_a_whole_reply_returns_at_once_while_trailers_drip_and_is_not_pooled(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    # A byte every 0.05 s: each read returns well within any per-read timeout.
+    server.reply(Reply(text=TEXT, trailers={"X-Pad": "y" * 120}, drip_trailers=0.05))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=DRIP) as c:
+        started = time.monotonic()
+        assert await c.complete("hi") == TEXT
+        assert time.monotonic() - started < 1.5  # not the 6 s the trailers take
+        assert pool_stats(c) == (0, 0)  # its body did not end: closed, not pooled
+        server.reply(Reply(text="second"))
+        assert await c.complete("hi") == "second"
+    first, second = _peers(server)
+    assert first != second
+
+
+async def test_a_reply_with_trailers_that_end_keeps_its_connection(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    server.reply(Reply(text=TEXT, trailers={"X-Checksum": "abc"}, chunk_extension="a=1"))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        assert await c.complete("one") == TEXT
+        assert await c.complete("two") == TEXT
+    first, second = _peers(server)
+    assert first == second
+
+
+# -- broken chunked framing (item 5) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [b"zz\r\n", b"-5\r\n", b"5;" + b"x" * MiB],
+    ids=["not-hex", "negative", "endless-1-mib-extension"],
+)
+async def test_a_broken_chunk_size_line_is_a_protocol_error_with_the_partial_text(
+    server: DarkAIServer, no_fd_leak: None, line: bytes
+) -> None:
+    # After two chunks the server writes the bad line, then nothing (it stays open).
+    server.reply(Reply(text=TEXT, chunk_size=4, delay=0.05, bad_chunk_after=2, bad_chunk_line=line))
+    started = time.monotonic()
+    async with AsyncDarkAI(server.url, max_retries=2, timeout=FAST) as c:
+        with pytest.raises(ProtocolError, match="malformed HTTP body") as info:
+            await c.complete("hi")
+    assert time.monotonic() - started < 2.5  # not the 5 s read timeout
+    assert info.value.partial_text == TEXT[:8]
+    assert len(server.requests) == 1  # a protocol error is not retried
+
+
+async def test_a_megabyte_chunk_extension_is_a_protocol_error(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_extension="x" * MiB))
+    started = time.monotonic()
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        with pytest.raises(ProtocolError, match="65536 bytes"):
+            await c.complete("hi")
+    assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("extension", ["a", 'name="a value";q=1', "x" * 1000])
+async def test_ordinary_chunk_extensions_are_legal(
+    server: DarkAIServer, no_fd_leak: None, extension: str
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_extension=extension))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        assert await c.complete("hi") == TEXT
+
+
+# -- tiny HTTP chunks (item 6) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("gzipped", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("size", [1, 3, 7])
+async def test_tiny_http_chunks_give_the_whole_text(
+    server: DarkAIServer, no_fd_leak: None, size: int, gzipped: bool
+) -> None:
+    text = TEXT * 40
+    server.reply(Reply(text=text, chunk_size=3, http_chunk_size=size, gzip=gzipped))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        assert await c.complete("one") == text
+        assert await c.complete("two") == text
+    first, second = _peers(server)
+    assert first == second  # a body of tiny chunks read to its end is pooled
+
+
+# -- fork (item 7) ------------------------------------------------------------------------------
+
+
+def _complete_in_child(client: AsyncDarkAI) -> str:
+    """The child's request, on a loop of its own (the parent's loop is not its to run)."""
+    if SYNC:
+        return client.complete("child")  # type: ignore[return-value]
+    result: list[str] = []
+    worker = threading.Thread(target=lambda: result.append(asyncio.run(client.complete("child"))))
+    worker.start()
+    worker.join(20)
+    return result[0] if result else ""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:.*fork.*:DeprecationWarning")
+async def test_a_forked_child_never_uses_the_parents_pooled_connection() -> None:
+    # The server runs in a thread of its own: the parent's loop waits for the child.
+    fds_before = open_fds()
+    with DarkAIServer(reply=Reply(text=TEXT)) as server:
+        async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+            assert await c.complete("parent") == TEXT  # leaves a pooled connection
+            pid = os.fork()
+            if pid == 0:  # the child: report by exit code, never return into pytest
+                code = 3
+                try:
+                    code = 0 if _complete_in_child(c) == TEXT else 2
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            assert os.waitstatus_to_exitcode(status) == 0
+            # The parent's pooled connection still works (the child left it alone).
+            assert await c.complete("parent again") == TEXT
+        prompts = [request.prompt for request in server.requests]
+        assert prompts == ["parent", "child", "parent again"]
+        parent, child, parent_again = _peers(server)
+    assert child != parent  # the child made its own connection
+    assert parent_again == parent  # and the parent kept its own
+    assert await settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
+
+
+# -- bytes after a reply (item 8) ------------------------------------------------------------
+
+
+INJECTED = render_body("INJECTED")
+FAKE_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(INJECTED), INJECTED)
+)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [FAKE_RESPONSE, FAKE_RESPONSE[:30], b"\r\n"],
+    ids=["whole-response", "part-of-one", "stray-crlf"],
+)
+@pytest.mark.parametrize("delay", [0.0, 0.3], ids=["same-segment", "while-pooled"])
+async def test_bytes_after_a_reply_never_reach_the_next_request(
+    server: DarkAIServer, no_fd_leak: None, extra: bytes, delay: float
+) -> None:
+    server.reply(Reply(text="second"))
+    server.enqueue(Reply(text=TEXT, after_reply=extra, after_reply_delay=delay))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        assert await c.complete("one") == TEXT
+        await sleep(delay + 0.3)  # the bytes are in before the next request
+        assert await c.complete("two") == "second"
+    first, second = _peers(server)
+    if SYNC or delay or extra == FAKE_RESPONSE:
+        assert first != second  # the connection that held them was not reused
+    # Else a fragment came in the reply's last segment: aiohttp parsed it into that
+    # reply's parser, which the next request replaces; it cannot reach that request.
+
+
+# -- interim responses (item 9) -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("interim", [(102,), (103,), (100, 102, 103, 103)])
+async def test_interim_responses_before_the_reply_are_skipped(
+    server: DarkAIServer, no_fd_leak: None, interim: tuple[int, ...]
+) -> None:
+    server.reply(Reply(text=TEXT, interim=interim))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        assert await c.complete("one") == TEXT
+        assert await c.complete("two") == TEXT
+    first, second = _peers(server)
+    assert first == second
+
+
+async def test_an_error_status_after_interim_responses_is_reported(
+    server: DarkAIServer, no_fd_leak: None
+) -> None:
+    server.reply(Reply(status=503, interim=(103,)))
+    async with AsyncDarkAI(server.url, max_retries=0, timeout=FAST) as c:
+        with pytest.raises(InternalServerError) as info:
+            await c.complete("hi")
+    assert info.value.status_code == 503
+
+
+# -- a gzip bomb (item 2, the transport's half) ---------------------------------------------------
+
+
+@cache
+def _gzip_bomb() -> bytes:
+    """128 MiB of comment lines (the decoder drops them), then a whole reply, gzipped."""
+    block = (b": " + b"x" * 8189 + b"\n") * 1024  # 8 MiB
+    packer = zlib.compressobj(9, wbits=31)  # a gzip wrapper
+    pieces = [packer.compress(block) for _ in range(16)]
+    pieces.append(packer.compress(render_body(TEXT)) + packer.flush())
+    return b"".join(pieces)
+
+
+async def test_a_gzip_bomb_is_read_in_bounded_memory() -> None:
+    compressed = _gzip_bomb()
+    assert len(compressed) < MiB  # over a hundred times smaller than what it inflates to
+    fds_before = open_fds()
+    with HandlerServer(gzip_stream(compressed)) as bomb:
+        async with AsyncDarkAI(bomb.url(), max_retries=0, timeout=FAST) as c:
+            assert await c.complete("warm up") == TEXT
+            tracemalloc.start()
+            try:
+                assert await c.complete("hi") == TEXT
+                _, peak = tracemalloc.get_traced_memory()
+            finally:
+                tracemalloc.stop()
+    assert peak < 24 * MiB, f"peak {peak / MiB:.1f} MiB while inflating 128 MiB"
+    assert await settle(lambda: open_fds() <= fds_before), (open_fds(), fds_before)
