@@ -1,4 +1,5 @@
-"""The command line: ``darkai [options] PROMPT``, ``darkai chat``, ``models`` and ``serve``."""
+"""The command line: ``darkai [options] PROMPT`` and the commands ``chat``, ``models``, ``serve``
+and ``gateway``."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from collections.abc import Sequence
 from .._version import __version__
 from ._exit import exit_code_table
 
-__all__ = ["COMMANDS", "LOCAL_DELAY", "parse_args"]
+__all__ = ["COMMANDS", "GATEWAY_KEY_VARIABLE", "LOCAL_DELAY", "parse_args"]
 
 #: Commands are recognised only as the first argument; anything else is a prompt.
-COMMANDS = ("chat", "models", "serve")
+COMMANDS = ("chat", "models", "serve", "gateway")
 
 #: Seconds between two chunks of the built-in server, so streaming is visible.
 LOCAL_DELAY = 0.04
+
+#: The environment variable ``darkai gateway`` reads its API key from, without --api-key.
+GATEWAY_KEY_VARIABLE = "DARKAI_GATEWAY_API_KEY"
 
 _OVERVIEW = """\
 Stream replies from the DarkAI chat API.
@@ -26,11 +30,14 @@ commands (the command comes first):
   darkai models [--json]        list the models and aliases, marking the default
   darkai serve [--host HOST] [--port N]
                                 run the built-in local DarkAI server until Ctrl-C
+  darkai gateway [--port 8000] [--local]
+                                serve DarkAI as an OpenAI-compatible API until Ctrl-C
 """
 
 _EXAMPLES = """\
 examples:
   darkai --local "hello"                  try it on the built-in server, no network
+  darkai gateway --local                  any OpenAI client, at http://127.0.0.1:8000/v1
   darkai -m gpt-4o "why is the sky blue?"
   git diff | darkai --system "Review this diff."
   darkai --json "hi" | jq -r 'select(.type == "text").text'
@@ -38,6 +45,8 @@ examples:
 environment:
   DARKAI_BASE_URL   the endpoint when --base-url is not given
   DARKAI_LOG        debug, info or warning: the SDK's log on stderr
+  DARKAI_GATEWAY_API_KEY
+                    the key `darkai gateway` requires when --api-key is not given
 """
 
 
@@ -134,7 +143,7 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
 def _prompt_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="darkai",
-        usage="darkai [options] PROMPT ...\n       darkai {chat,models,serve} [options]",
+        usage="darkai [options] PROMPT ...\n       darkai {chat,models,serve,gateway} [options]",
         description=_OVERVIEW,
         epilog=_EXAMPLES + "\n" + _exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -196,9 +205,71 @@ def _serve_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gateway_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai gateway",
+        description="Serve DarkAI models through the OpenAI chat API (POST /v1/chat/completions, "
+        "GET /v1/models) for any OpenAI client, until Ctrl-C. Prints its base URL, then one "
+        "log line per request on stderr. A reply lost mid-stream reaches the client as an "
+        "error, never as a finished reply.",
+        epilog="then, elsewhere: OPENAI_BASE_URL=http://127.0.0.1:8000/v1 OPENAI_API_KEY=any "
+        "your-openai-program",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port to bind (default: 8000; 0: a free port)"
+    )
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the DarkAI endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
+    )
+    where.add_argument(
+        "--local",
+        action="store_true",
+        help="put the built-in local DarkAI server behind the gateway (a demo; no network)",
+    )
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="require 'Authorization: Bearer KEY' from clients "
+        f"(default: ${GATEWAY_KEY_VARIABLE}, else no key)",
+    )
+    parser.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_float,
+        help="give up on the DarkAI server after this long without a byte (default: 120)",
+    )
+    parser.add_argument("--proxy", metavar="URL", help="reach DarkAI through this HTTP proxy")
+    parser.add_argument(
+        "--max-retries",
+        metavar="N",
+        type=_non_negative_int,
+        default=2,
+        help="retries of an upstream request that fails before any text (default: 2)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="a final-response that differs from the streamed text is an error, not a warning",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"
+    )
+    parser.set_defaults(command="gateway")
+    return parser
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
     if argv and argv[0] in COMMANDS:
-        parser = {"chat": _chat_parser, "models": _models_parser, "serve": _serve_parser}[argv[0]]()
+        parser = {
+            "chat": _chat_parser,
+            "models": _models_parser,
+            "serve": _serve_parser,
+            "gateway": _gateway_parser,
+        }[argv[0]]()
         return parser.parse_args(argv[1:])
     return _prompt_parser().parse_args(argv)
