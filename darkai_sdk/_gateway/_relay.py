@@ -14,12 +14,13 @@ __all__ = ["CallerGone", "Relay", "send_stream", "send_whole"]
 
 #: Seconds between two checks that the caller is still connected.
 PEER_POLL = 0.2
+#: Characters decoded in one go before the reading task lets the writer run. The
+#: first chunk goes out at once; after it, a fast upstream's text goes out when
+#: the reading waits for the network, or every BATCH characters (yielding more
+#: often makes the upstream connection's reads smaller, and it then slows down).
+BATCH = 256 * 1024
 #: Characters read ahead for a caller slower than the upstream, before reading pauses.
-MAX_HELD = 1 << 20
-#: Characters decoded before the reading task lets the writer send them: the first
-#: chunk goes out at once, and a fast upstream's text in pieces the caller can
-#: work on while the rest is decoded.
-BATCH = 16 * 1024
+MAX_HELD = 2 * BATCH
 
 
 class CallerGone(Exception):
@@ -63,7 +64,8 @@ class Relay:
         chunks = self._chunks
         append = chunks.append
         ready = self._ready
-        unsent = BATCH  # characters since the writer last ran; BATCH: the first goes at once
+        unsent = 0  # characters read since the writer last had the chance to run
+        batch = 1  # so the first chunk goes out at once; BATCH after it
         try:
             async with self._stream as stream:
                 async for chunk in stream:
@@ -71,7 +73,8 @@ class Relay:
                         ready.set()
                     append(chunk)
                     unsent += len(chunk)
-                    if unsent >= BATCH:
+                    if unsent >= batch:
+                        batch = BATCH
                         self._held += unsent
                         unsent = 0
                         # Decoded events come without a pause: let the writer run now.
@@ -173,7 +176,8 @@ async def send_stream(
         opening = completion.first_chunk()
         await response.write(opening + completion.text_chunk(first) if first else opening)
         while (text := await relay.take()) is not None:
-            await response.write(completion.text_chunk(text))
+            if text:
+                await response.write(completion.text_chunk(text))
         if relay.complete:
             await response.write(completion.last_chunks())
         else:
