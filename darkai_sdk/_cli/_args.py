@@ -90,29 +90,19 @@ def _port(text: str) -> int:
     return value
 
 
-def _add_reply_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
-    )
-    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
+def _add_client_options(
+    parser: argparse.ArgumentParser, *, local: str, timeout: str, strict: str
+) -> None:
+    """The endpoint (``--base-url`` or ``--local``) and how the client reaches it."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--base-url",
         metavar="URL",
         help="the chat endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
     )
-    where.add_argument(
-        "--local",
-        action="store_true",
-        help="start the built-in local server and talk to it over HTTP (a demo; no network)",
-    )
+    where.add_argument("--local", action="store_true", help=local)
     parser.add_argument("--proxy", metavar="URL", help="send requests through this HTTP proxy")
-    parser.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=_positive_float,
-        help="give up when a request takes longer than this in all (default: 600)",
-    )
+    parser.add_argument("--timeout", metavar="SECONDS", type=_positive_float, help=timeout)
     parser.add_argument(
         "--max-retries",
         metavar="N",
@@ -120,10 +110,19 @@ def _add_reply_options(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="retries of a request that fails before any text arrives (default: 2)",
     )
+    parser.add_argument("--strict", action="store_true", help=strict)
+
+
+def _add_reply_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="a final-response that differs from the streamed text is an error (exit 6), "
+        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
+    )
+    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
+    _add_client_options(
+        parser,
+        local="start the built-in local server and talk to it over HTTP (a demo; no network)",
+        timeout="give up when a request takes longer than this in all (default: 600)",
+        strict="a final-response that differs from the streamed text is an error (exit 6), "
         "not a warning",
     )
     _add_output_options(parser)
@@ -219,41 +218,18 @@ def _gateway_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--port", type=_port, default=8000, help="port to bind (default: 8000; 0: a free port)"
     )
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="the DarkAI endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
-    )
-    where.add_argument(
-        "--local",
-        action="store_true",
-        help="put the built-in local DarkAI server behind the gateway (a demo; no network)",
+    _add_client_options(
+        parser,
+        local="put the built-in local DarkAI server behind the gateway (a demo; no network)",
+        timeout="give up on the DarkAI server after this long without a byte (default: 120)",
+        strict="a final-response that differs from the streamed text ends the reply with an "
+        "error, not a warning",
     )
     parser.add_argument(
         "--api-key",
         metavar="KEY",
         help="require 'Authorization: Bearer KEY' from clients "
         f"(default: ${GATEWAY_KEY_VARIABLE}, else no key)",
-    )
-    parser.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=_positive_float,
-        help="give up on the DarkAI server after this long without a byte (default: 120)",
-    )
-    parser.add_argument("--proxy", metavar="URL", help="reach DarkAI through this HTTP proxy")
-    parser.add_argument(
-        "--max-retries",
-        metavar="N",
-        type=_non_negative_int,
-        default=2,
-        help="retries of an upstream request that fails before any text (default: 2)",
-    )
-    parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="a final-response that differs from the streamed text is an error, not a warning",
     )
     parser.add_argument(
         "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"

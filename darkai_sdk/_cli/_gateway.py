@@ -15,7 +15,7 @@ from .._redact import redact_url
 from .._timeout import DEFAULT_TIMEOUT, Timeout
 from ._args import GATEWAY_KEY_VARIABLE
 from ._commands import local_server
-from ._console import Console, one_line
+from ._console import Console
 from ._exit import ERROR, INTERRUPTED, UsageError
 
 __all__ = ["run_gateway"]
@@ -43,31 +43,13 @@ def _timeout(seconds: float | None) -> Timeout:
     )
 
 
-class _LogLines(logging.Handler):
-    """The gateway's log records as ``darkai: ...`` lines on stderr, control characters escaped."""
-
-    def __init__(self, console: Console) -> None:
-        super().__init__(logging.DEBUG if console.debug else logging.INFO)
-        self._console = console
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            if record.levelno >= logging.WARNING:
-                self._console.warning(record.getMessage())
-            else:
-                self._console.note("darkai: " + one_line(record.getMessage()))
-            if record.exc_info and record.exc_info[1] is not None and self._console.debug:
-                self._console.traceback(record.exc_info[1])
-        except Exception:
-            self.handleError(record)
-
-
 @contextlib.contextmanager
 def _request_log(console: Console) -> Iterator[None]:
-    """Show the gateway's INFO lines (one per request); nothing else changes."""
+    """Show the gateway's INFO lines (one per request) on stderr; nothing else changes."""
     from .._gateway._app import logger
 
-    handler = _LogLines(console)
+    handler = console.log_handler()
+    handler.setLevel(min(handler.level, logging.INFO))
     level, propagate = logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if console.debug else logging.INFO)

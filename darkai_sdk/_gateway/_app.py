@@ -91,9 +91,8 @@ class _Gateway:
             status = 499
             raise
         except Exception as exc:
-            logger.exception(
-                "the gateway failed on %s %s", request.method, printable(request.path, 200)
-            )
+            where = printable(request.path, 200)
+            logger.exception("the gateway failed on %s %s: %r", request.method, where, exc)
             error = upstream_error(exc, 0, self.upstream_host)
             status = error.status
             return _error_response(error)
@@ -178,7 +177,9 @@ class _Gateway:
             await relay.close()
             self._outcomes[id(request)] = _outcome(chat, relay)
             if relay.error is not None and not isinstance(relay.error, DarkAIError):
-                logger.error("the gateway failed relaying a reply", exc_info=relay.error)
+                logger.error(
+                    "the gateway failed relaying a reply: %r", relay.error, exc_info=relay.error
+                )
         return response
 
 
