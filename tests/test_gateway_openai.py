@@ -35,20 +35,25 @@ class Outcome:
     completion: Any = None
     error: BaseException | None = None
 
+    def whole(self, completion: Any) -> Outcome:
+        self.completion = completion
+        self.text = completion.choices[0].message.content
+        return self
+
+    def add(self, chunk: Any) -> None:
+        self.chunks.append(chunk)
+        if chunk.choices:
+            self.text += chunk.choices[0].delta.content or ""
+
 
 async def _call_async(base_url: str, api_key: str, stream: bool, **kwargs: Any) -> Outcome:
     outcome = Outcome()
     async with openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0) as client:
         try:
             if not stream:
-                outcome.completion = await client.chat.completions.create(**kwargs)
-                outcome.text = outcome.completion.choices[0].message.content
-                return outcome
-            response = await client.chat.completions.create(stream=True, **kwargs)
-            async for chunk in response:
-                outcome.chunks.append(chunk)
-                if chunk.choices:
-                    outcome.text += chunk.choices[0].delta.content or ""
+                return outcome.whole(await client.chat.completions.create(**kwargs))
+            async for chunk in await client.chat.completions.create(stream=True, **kwargs):
+                outcome.add(chunk)
         except openai.APIError as exc:
             outcome.error = exc
     return outcome
@@ -59,13 +64,9 @@ def _call_sync(base_url: str, api_key: str, stream: bool, **kwargs: Any) -> Outc
     with openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0) as client:
         try:
             if not stream:
-                outcome.completion = client.chat.completions.create(**kwargs)
-                outcome.text = outcome.completion.choices[0].message.content
-                return outcome
+                return outcome.whole(client.chat.completions.create(**kwargs))
             for chunk in client.chat.completions.create(stream=True, **kwargs):
-                outcome.chunks.append(chunk)
-                if chunk.choices:
-                    outcome.text += chunk.choices[0].delta.content or ""
+                outcome.add(chunk)
         except openai.APIError as exc:
             outcome.error = exc
     return outcome
