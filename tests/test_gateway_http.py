@@ -468,6 +468,22 @@ async def test_shutting_down_ends_streams_in_flight_with_an_error_event(
     await _wait_until(lambda: server.active_streams == 0, 1.0)
 
 
+async def test_shutting_down_answers_an_unstreamed_reply_in_flight_with_a_503(
+    server: DarkAIServer, session: aiohttp.ClientSession
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=4, stall_after=2))
+    async with running_gateway(server.url) as gateway:
+        answer = asyncio.create_task(post(session, gateway, {**BODY, "stream": False}))
+        await _wait_until(lambda: server.active_streams == 1, 5)
+        await asyncio.sleep(0.1)  # the two chunks have reached the gateway
+        await gateway.runner.cleanup()
+        status, _, body = await answer
+    assert status == 503
+    error = error_of(body)
+    assert error["code"] == "shutting_down" and "after 8 characters" in error["message"]
+    await _wait_until(lambda: server.active_streams == 0, 1.0)
+
+
 async def _refused(session: aiohttp.ClientSession, gateway: Running) -> bool:
     try:
         async with session.post(gateway.chat_url, json=BODY):
