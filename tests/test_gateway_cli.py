@@ -13,6 +13,7 @@ import openai
 import pytest
 from test_cli import darkai, finish, read_until, started
 
+from darkai_sdk._cli._gateway import _is_loopback
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
 pytestmark = [
@@ -128,6 +129,11 @@ def test_bad_options_are_usage_errors(args: list[str]) -> None:
     result = darkai("gateway", "--port", "0", *args)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_only_loopback_addresses_count_as_private() -> None:
+    assert all(_is_loopback(host) for host in ("127.0.0.1", "127.8.9.1", "::1", "localhost"))
+    assert not any(_is_loopback(host) for host in ("0.0.0.0", "::", "192.168.1.2", "example.com"))
 
 
 def test_help_shows_the_gateway() -> None:

@@ -184,6 +184,10 @@ async def test_ignored_fields_are_named_in_a_header(
     assert "Set-Cookie" not in headers
     _, unstreamed, _ = await post(session, gateway, {**BODY, "stream": False, "seed": 1})
     assert unstreamed[IGNORED_PARAMS_HEADER] == "seed"
+    many = {**BODY, **{f"x{i:05d}": i for i in range(20_000)}}
+    status, flood, _ = await post(session, gateway, many)
+    named = flood[IGNORED_PARAMS_HEADER].split(", ")
+    assert status == 200 and named == [f"x{i:05d}" for i in range(32)] + ["and 19968 more"]
 
 
 # -- errors as OpenAI JSON ---------------------------------------------------------

@@ -39,7 +39,7 @@ _REFUSED = {
     "function_call": "a function call",
 }
 _SAFE_NAME = re.compile(r"[A-Za-z0-9_.\-\[\]]{1,64}")
-#: How many ignored fields the header names at most.
+#: How many ignored fields are named at most; more are counted ("and 5 more").
 MAX_IGNORED_NAMED = 32
 
 
@@ -53,7 +53,8 @@ class ChatRequest:
     messages: list[dict[str, str]]
     stream: bool
     include_usage: bool
-    #: Names of the fields accepted and ignored (sampling and the like), sorted.
+    #: Names of the fields accepted and ignored (sampling and the like), sorted;
+    #: past :data:`MAX_IGNORED_NAMED` of them, the last says how many more.
     ignored: tuple[str, ...]
 
 
@@ -216,6 +217,12 @@ def _stream_options(value: Any, stream: bool, ignored: set[str]) -> bool:
     return include_usage
 
 
+def _named(names: list[str]) -> tuple[str, ...]:
+    if len(names) <= MAX_IGNORED_NAMED:
+        return tuple(names)
+    return (*names[:MAX_IGNORED_NAMED], f"and {len(names) - MAX_IGNORED_NAMED} more")
+
+
 def parse_chat_request(data: Mapping[str, Any]) -> ChatRequest:
     """Check a ``/v1/chat/completions`` body; raise :class:`GatewayError` on the first fault.
 
@@ -245,5 +252,5 @@ def parse_chat_request(data: Mapping[str, Any]) -> ChatRequest:
         messages=messages,
         stream=bool(stream),
         include_usage=include_usage,
-        ignored=tuple(sorted(ignored)),
+        ignored=_named(sorted(ignored)),
     )
