@@ -11,6 +11,7 @@ Usage (the command, if any, comes first)::
     darkai gateway [--host 127.0.0.1] [--port 8000] [--base-url URL | --local]
                    [--api-key KEY] [--timeout SECONDS]
                                       DarkAI as an OpenAI-compatible API, until Ctrl-C
+                                      (or SIGTERM: exit 0)
 
 Options of a reply and of chat: ``-m/--model``, ``--system TEXT``, ``--base-url URL`` or
 ``--local`` (start the built-in server and stream from it over HTTP), ``--proxy URL``,

@@ -64,7 +64,10 @@ def test_local_serves_the_openai_client_until_ctrl_c() -> None:
     assert len([line for line in lines if '"GET /v1/models"' in line]) == 1
 
 
-def test_ctrl_c_ends_a_stream_in_flight_with_an_error_event(server: DarkAIServer) -> None:
+@pytest.mark.parametrize(("sent", "exit_code"), [(signal.SIGINT, 130), (signal.SIGTERM, 0)])
+def test_ctrl_c_or_sigterm_ends_a_stream_in_flight_with_an_error_event(
+    server: DarkAIServer, sent: signal.Signals, exit_code: int
+) -> None:
     server.reply(Reply(text=TEXT, chunk_size=4, stall_after=2))
     with started("gateway", "--base-url", server.url, "--port", "0") as process:
         url = base_url(process)
@@ -76,7 +79,7 @@ def test_ctrl_c_ends_a_stream_in_flight_with_an_error_event(server: DarkAIServer
         )
         with urllib.request.urlopen(request, timeout=20) as response:
             first = response.readline() + response.readline()
-            process.send_signal(signal.SIGINT)
+            process.send_signal(sent)
             rest = response.read()
         code, _, err = finish(process)
     assert b'"role":"assistant"' in first
@@ -84,7 +87,7 @@ def test_ctrl_c_ends_a_stream_in_flight_with_an_error_event(server: DarkAIServer
     last = (first + rest).rstrip(b"\n").rsplit(b"\n\n", 1)[-1]
     error = json.loads(last.removeprefix(b"data: "))["error"]
     assert error["code"] == "shutting_down" and "after 8 characters" in error["message"]
-    assert code == 130 and "Traceback" not in err
+    assert code == exit_code and "Traceback" not in err
     assert server.active_streams == 0
 
 

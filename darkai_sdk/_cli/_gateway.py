@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 import logging
 import os
+import signal
 from collections.abc import Iterator
 
 from .._exceptions import DarkAIError
@@ -16,7 +17,7 @@ from .._timeout import DEFAULT_TIMEOUT, Timeout
 from ._args import GATEWAY_KEY_VARIABLE
 from ._commands import local_server
 from ._console import Console
-from ._exit import ERROR, INTERRUPTED, UsageError
+from ._exit import ERROR, INTERRUPTED, OK, UsageError
 
 __all__ = ["run_gateway"]
 
@@ -100,14 +101,31 @@ async def _serve(args: argparse.Namespace, console: Console, base_url: str | Non
         )
         if api_key is None and not _is_loopback(args.host):
             console.warning(f"no API key: anyone who can reach {args.host} can use the gateway")
-        await asyncio.Event().wait()
+        await _terminated()
     finally:
         await runner.cleanup()  # ends the replies in flight with an error event
         await client.aclose()
 
 
+async def _terminated() -> None:
+    """Wait for SIGTERM (a service manager's stop), for ever where there is none."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    # Not on Windows, nor outside the main thread: there, only Ctrl-C stops it.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGTERM, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGTERM)
+
+
 def run_gateway(args: argparse.Namespace, console: Console) -> int:
-    """``darkai gateway``: serve until Ctrl-C; exit 130 then, 1 if it cannot listen."""
+    """``darkai gateway``: serve until Ctrl-C (exit 130) or SIGTERM (exit 0).
+
+    Either way the replies in flight end with an error event; 1 if it cannot listen.
+    """
     with contextlib.ExitStack() as stack:
         base_url: str | None = args.base_url
         if args.local:
@@ -121,4 +139,4 @@ def run_gateway(args: argparse.Namespace, console: Console) -> int:
         except KeyboardInterrupt:
             console.stderr.write("\n")
             return INTERRUPTED
-    return ERROR  # asyncio.run returns only when interrupted
+    return OK
