@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from _bench_core import Config, Context, Result, Section
+from _bench_gateway import Gateway
 from _bench_latency import Latency
 from _bench_memory import Memory
 from _bench_server import Reply, encode_replies
@@ -30,6 +31,7 @@ SECTIONS: dict[str, Callable[[Config], Section]] = {
     "latency": Latency,
     "memory": Memory,
     "startup": Startup,
+    "gateway": Gateway,
 }
 
 _SERVER = Path(__file__).resolve().parent / "_bench_server.py"

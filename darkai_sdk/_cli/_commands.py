@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "checked_text",
+    "local_server",
     "open_client",
     "read_prompt",
     "report_error",
@@ -84,7 +85,7 @@ def read_prompt(args: argparse.Namespace, console: Console) -> str:
 
 
 @contextlib.contextmanager
-def _local_server() -> Iterator[str]:
+def local_server() -> Iterator[str]:
     """Run the built-in server in a thread for the duration; yield its URL."""
     from ..testing import DarkAIServer, Reply
 
@@ -103,7 +104,7 @@ def open_client(args: argparse.Namespace, console: Console) -> Iterator[DarkAI]:
     with contextlib.ExitStack() as stack:
         base_url: str | None = args.base_url
         if args.local:
-            base_url = stack.enter_context(_local_server())
+            base_url = stack.enter_context(local_server())
         from .._sync._client import DarkAI
 
         try:
