@@ -342,6 +342,8 @@ def test_ctrl_c_stops_at_once_and_keeps_the_partial_output(
     if json_mode:
         *texts, last = json_lines(output)
         assert "".join(event["text"] for event in texts) == TEXT[:12]
+        metrics = last.pop("metrics")
+        assert metrics["chars"] == 12 and metrics["events"] == 2
         assert last == {
             "type": "error",
             "error": "KeyboardInterrupt",
