@@ -96,7 +96,8 @@ class ReplyState:
         self.done = False
         self.error: DarkAIError | None = None
         self.raise_on_mismatch = raise_on_mismatch
-        #: time.monotonic() when iteration began, the first text arrived, the reply ended.
+        #: time.monotonic() when iteration began, the first text arrived (the time of
+        #: the latest read until text has come), the reply ended.
         self.started: float | None = None
         self.first_text: float | None = None
         self.ended: float | None = None

@@ -167,9 +167,8 @@ async def _iterate(
     handle = state.handle
     settle = state.settle
     attempt = 0
-    # Until the first text: the time of each read, to know when that text came.
+    # Until text has come, each read notes its time: the first text came with the last.
     waiting = True
-    read_at = 0.0
     state.begin()
     try:
         while True:
@@ -190,7 +189,6 @@ async def _iterate(
                     settle()
                     if waiting and state.has_text():
                         waiting = False
-                        state.first_text = read_at
                     if decoder.replaced:
                         state.report_replaced(decoder.replaced)
                     if state.done:
@@ -213,7 +211,7 @@ async def _iterate(
                     else:
                         items = decoder.feed(data)
                     if waiting:
-                        read_at = time.monotonic()
+                        state.first_text = time.monotonic()
             except DarkAIError as exc:
                 # A server may echo a credential in any message: mask them all, once, here.
                 state.fail(mask_error(exc, options.secrets))
