@@ -197,6 +197,8 @@ class AsyncDarkAI:
         request only; None keeps the client's.
         """
         self._check_pool()
+        if not isinstance(keep_text, bool):
+            raise TypeError(f"keep_text must be True or False, got {type(keep_text).__name__}")
         options = self._options.derive(
             timeout=timeout, max_retries=max_retries, headers=extra_headers
         )
@@ -214,7 +216,14 @@ class AsyncDarkAI:
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> str:
-        """Return the whole reply to ``messages`` as one string (the arguments as in stream())."""
+        """Return the whole reply to ``messages`` as one string (the arguments as in stream()).
+
+        The text it returns is kept, so ``keep_text=False`` raises ValueError.
+        """
+        if keep_text is not True:
+            raise ValueError(
+                "complete() returns the text, so it keeps it: keep_text=False is for stream()"
+            )
         async with self.stream(
             messages,
             model,

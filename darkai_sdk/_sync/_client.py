@@ -199,6 +199,8 @@ class DarkAI:
         request only; None keeps the client's.
         """
         self._check_pool()
+        if not isinstance(keep_text, bool):
+            raise TypeError(f"keep_text must be True or False, got {type(keep_text).__name__}")
         options = self._options.derive(
             timeout=timeout, max_retries=max_retries, headers=extra_headers
         )
@@ -216,7 +218,14 @@ class DarkAI:
         max_retries: int | None = None,
         extra_headers: Mapping[str, str] | None = None,
     ) -> str:
-        """Return the whole reply to ``messages`` as one string (the arguments as in stream())."""
+        """Return the whole reply to ``messages`` as one string (the arguments as in stream()).
+
+        The text it returns is kept, so ``keep_text=False`` raises ValueError.
+        """
+        if keep_text is not True:
+            raise ValueError(
+                "complete() returns the text, so it keeps it: keep_text=False is for stream()"
+            )
         with self.stream(
             messages,
             model,

@@ -228,6 +228,15 @@ async def test_per_call_settings_are_checked_before_anything_is_sent(
     assert server.requests == []
 
 
+async def test_complete_keeps_the_text_it_returns(server: DarkAIServer) -> None:
+    async with AsyncDarkAI(server.url, timeout=FAST) as c:
+        with pytest.raises(ValueError, match="keep_text=False is for stream"):
+            await c.complete("hi", keep_text=False)
+        with pytest.raises(TypeError, match="keep_text must be True or False"):
+            c.stream("hi", keep_text=None)  # type: ignore[arg-type]
+    assert server.requests == []
+
+
 # -- pool size ----------------------------------------------------------------------------
 
 
