@@ -13,6 +13,7 @@ import requests
 
 from darkai_sdk import AsyncDarkAI, Timeout
 from darkai_sdk._transports._aiohttp import sleep
+from darkai_sdk.testing import DarkAIServer
 
 TEXT = "The quick brown fox, naïve café, 中文 and 🎉 emoji jump over the lazy dog."
 MiB = 1024 * 1024
@@ -29,6 +30,11 @@ async def settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
             return False
         await sleep(0.02)
     return True
+
+
+def peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
+    """The client end of each request's connection: equal ones shared a connection."""
+    return [request.peer for request in server.requests]
 
 
 async def concurrently(*calls: Callable[[], Any]) -> list[Any]:

@@ -4,7 +4,6 @@ the response's status and headers, metrics and hooks (issue 14, section 2)."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -24,21 +23,11 @@ from darkai_sdk import (
 from darkai_sdk._transports._aiohttp import sleep
 from darkai_sdk.testing import DarkAIServer, Reply
 
-from ._support import FAST, TEXT, concurrently
+from ._support import FAST, TEXT, concurrently, peers
 
 pytestmark = pytest.mark.timeout(60)
 
 TOKEN = "sk-controls-0123456789"
-
-
-@pytest.fixture
-async def server() -> AsyncIterator[DarkAIServer]:
-    async with DarkAIServer() as running:
-        yield running
-
-
-def _peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
-    return [request.peer for request in server.requests]
 
 
 # -- with_options -----------------------------------------------------------------------
@@ -79,7 +68,7 @@ async def test_a_copy_shares_the_originals_connections(server: DarkAIServer) -> 
         assert await c.complete("one") == TEXT
         assert await copy.complete("two") == TEXT
         assert await deeper.complete("three") == TEXT
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert first == second == third  # one pooled connection served all three clients
 
 
@@ -90,7 +79,7 @@ async def test_closing_a_copy_leaves_the_pool_open(server: DarkAIServer) -> None
             assert await copy.complete("one") == TEXT
         assert await c.complete("two") == TEXT
         assert await copy.complete("three") == TEXT  # closing it did nothing
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert first == second == third
 
 
@@ -115,7 +104,7 @@ async def test_closing_the_original_closes_the_pool_and_its_copies_refuse_to_run
     assert await c.complete("three") == TEXT
     assert await c.with_options(max_retries=1).complete("four") == TEXT
     await c.aclose()
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert second == third and first != second  # the old connection was closed
 
 
@@ -249,7 +238,7 @@ async def test_max_connections_caps_the_connections_open_at_once(server: DarkAIS
         texts = await concurrently(*[lambda: c.complete("hi")] * 6)
         elapsed = time.monotonic() - started
     assert texts == [TEXT[:20]] * 6
-    assert len(set(_peers(server))) <= 2
+    assert len(set(peers(server))) <= 2
     assert elapsed >= 3 * 0.6 - 0.05  # never more than two replies at once
 
 

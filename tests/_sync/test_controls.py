@@ -6,7 +6,6 @@ the response's status and headers, metrics and hooks (issue 14, section 2)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,21 +25,11 @@ from darkai_sdk import (
 from darkai_sdk._transports._requests import sleep
 from darkai_sdk.testing import DarkAIServer, Reply
 
-from ._support import FAST, TEXT, concurrently
+from ._support import FAST, TEXT, concurrently, peers
 
 pytestmark = pytest.mark.timeout(60)
 
 TOKEN = "sk-controls-0123456789"
-
-
-@pytest.fixture
-def server() -> Iterator[DarkAIServer]:
-    with DarkAIServer() as running:
-        yield running
-
-
-def _peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
-    return [request.peer for request in server.requests]
 
 
 # -- with_options -----------------------------------------------------------------------
@@ -81,7 +70,7 @@ def test_a_copy_shares_the_originals_connections(server: DarkAIServer) -> None:
         assert c.complete("one") == TEXT
         assert copy.complete("two") == TEXT
         assert deeper.complete("three") == TEXT
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert first == second == third  # one pooled connection served all three clients
 
 
@@ -92,7 +81,7 @@ def test_closing_a_copy_leaves_the_pool_open(server: DarkAIServer) -> None:
             assert copy.complete("one") == TEXT
         assert c.complete("two") == TEXT
         assert copy.complete("three") == TEXT  # closing it did nothing
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert first == second == third
 
 
@@ -117,7 +106,7 @@ def test_closing_the_original_closes_the_pool_and_its_copies_refuse_to_run(
     assert c.complete("three") == TEXT
     assert c.with_options(max_retries=1).complete("four") == TEXT
     c.close()
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert second == third and first != second  # the old connection was closed
 
 
@@ -251,7 +240,7 @@ def test_max_connections_caps_the_connections_open_at_once(server: DarkAIServer)
         texts = concurrently(*[lambda: c.complete("hi")] * 6)
         elapsed = time.monotonic() - started
     assert texts == [TEXT[:20]] * 6
-    assert len(set(_peers(server))) <= 2
+    assert len(set(peers(server))) <= 2
     assert elapsed >= 3 * 0.6 - 0.05  # never more than two replies at once
 
 

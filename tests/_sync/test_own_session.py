@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from darkai_sdk import (
 from darkai_sdk._transports._requests import sleep
 from darkai_sdk.testing import DarkAIServer, Reply, render_body
 
-from ._support import FAST, SYNC, TEXT, closed_by_client, own_session
+from ._support import FAST, SYNC, TEXT, closed_by_client, own_session, peers
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -30,13 +31,12 @@ TOKEN = "sk-own-session-0123456789"
 
 
 @pytest.fixture
-def server() -> Iterator[DarkAIServer]:
-    with DarkAIServer() as running:
-        yield running
-
-
-def _peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
-    return [request.peer for request in server.requests]
+def session() -> Iterator[Any]:
+    """A caller's own session for this twin's client, closed by the test, not the client."""
+    made = own_session()
+    yield made
+    assert not closed_by_client(made)
+    made.close()
 
 
 # -- used as it is, never closed ----------------------------------------------------------
@@ -56,21 +56,19 @@ def test_the_callers_session_is_used_pooled_and_never_closed(server: DarkAIServe
     finally:
         session.close()
     assert [request.headers.get("X-From-Session") for request in server.requests] == ["yes"] * 3
-    first, second, third = _peers(server)
+    first, second, third = peers(server)
     assert first == second == third  # its pool, reused across replies and clients
 
 
-def test_the_clients_headers_and_timeouts_still_apply(server: DarkAIServer) -> None:
+def test_the_clients_headers_and_timeouts_still_apply(
+    server: DarkAIServer, session: Any
+) -> None:
     server.reply(Reply(text=TEXT, chunk_size=4, delay=0.6))
-    session = own_session()
-    try:
-        with DarkAI(
-            server.url, session=session, headers={"X-Client": "c"}, max_retries=0
-        ) as c:
-            with pytest.raises(APITimeoutError) as info:
-                c.complete("hi", timeout=Timeout(connect=5, read=0.2, total=10))
-    finally:
-        session.close()
+    with DarkAI(
+        server.url, session=session, headers={"X-Client": "c"}, max_retries=0
+    ) as c:
+        with pytest.raises(APITimeoutError) as info:
+            c.complete("hi", timeout=Timeout(connect=5, read=0.2, total=10))
     assert info.value.partial_text == TEXT[:4]
     assert server.requests[0].headers["X-Client"] == "c"
 
@@ -78,54 +76,42 @@ def test_the_clients_headers_and_timeouts_still_apply(server: DarkAIServer) -> N
 # -- guarantees that hold ------------------------------------------------------------------
 
 
-def test_the_total_timeout_bounds_a_slow_reply(server: DarkAIServer) -> None:
+def test_the_total_timeout_bounds_a_slow_reply(server: DarkAIServer, session: Any) -> None:
     server.reply(Reply(text=TEXT, chunk_size=2, delay=0.2))
-    session = own_session()
     started = time.monotonic()
-    try:
-        with DarkAI(
-            server.url, session=session, max_retries=0, timeout=Timeout(read=1, total=1.5)
-        ) as c:
-            with pytest.raises(APITimeoutError, match=r"total timeout of 1\.5 s") as info:
-                c.complete("hi")
-    finally:
-        session.close()
+    with DarkAI(
+        server.url, session=session, max_retries=0, timeout=Timeout(read=1, total=1.5)
+    ) as c:
+        with pytest.raises(APITimeoutError, match=r"total timeout of 1\.5 s") as info:
+            c.complete("hi")
     assert time.monotonic() - started < 3
     assert info.value.partial_text and TEXT.startswith(info.value.partial_text)
 
 
-def test_a_reply_cut_short_keeps_its_partial_text(server: DarkAIServer) -> None:
+def test_a_reply_cut_short_keeps_its_partial_text(server: DarkAIServer, session: Any) -> None:
     server.reply(Reply(text=TEXT, chunk_size=4, cut_after=2))
-    session = own_session()
-    try:
-        with DarkAI(server.url, session=session, max_retries=2, timeout=FAST) as c:
-            with pytest.raises(IncompleteStreamError) as info:
-                c.complete("hi")
-    finally:
-        session.close()
+    with DarkAI(server.url, session=session, max_retries=2, timeout=FAST) as c:
+        with pytest.raises(IncompleteStreamError) as info:
+            c.complete("hi")
     assert info.value.partial_text == TEXT[:8]
     assert len(server.requests) == 1  # text had arrived: not retried
 
 
-def test_line_caps_and_credential_masking_hold(server: DarkAIServer) -> None:
-    session = own_session()
-    try:
-        with DarkAI(
-            server.url,
-            session=session,
-            max_retries=0,
-            timeout=FAST,
-            max_line_size=100,
-            headers={"Authorization": f"Bearer {TOKEN}"},
-        ) as c:
-            server.enqueue(Reply(text="x" * 500, chunk_size=500))
-            with pytest.raises(ProtocolError, match="100"):
-                c.complete("hi")
-            server.enqueue(Reply(status=401, echo_header="Authorization"))
-            with pytest.raises(AuthenticationError) as info:
-                c.complete("hi")
-    finally:
-        session.close()
+def test_line_caps_and_credential_masking_hold(server: DarkAIServer, session: Any) -> None:
+    with DarkAI(
+        server.url,
+        session=session,
+        max_retries=0,
+        timeout=FAST,
+        max_line_size=100,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as c:
+        server.enqueue(Reply(text="x" * 500, chunk_size=500))
+        with pytest.raises(ProtocolError, match="100"):
+            c.complete("hi")
+        server.enqueue(Reply(status=401, echo_header="Authorization"))
+        with pytest.raises(AuthenticationError) as info:
+            c.complete("hi")
     assert TOKEN not in str(info.value) and TOKEN not in info.value.body
 
 
@@ -133,21 +119,17 @@ def test_line_caps_and_credential_masking_hold(server: DarkAIServer) -> None:
 
 
 def test_a_malformed_chunked_body_is_reported_late_or_as_a_broken_connection(
-    server: DarkAIServer,
+    server: DarkAIServer, session: Any
 ) -> None:
     # The SDK's own connections report it at once as a ProtocolError (test_hostile_transport).
     server.reply(Reply(text=TEXT, chunk_size=4, delay=0.05, bad_chunk_after=2))
-    session = own_session()
     started = time.monotonic()
-    try:
-        with DarkAI(
-            server.url, session=session, max_retries=0, timeout=Timeout(read=5, total=2)
-        ) as c:
-            expected = IncompleteStreamError if SYNC else APITimeoutError
-            with pytest.raises(expected) as info:
-                c.complete("hi")
-    finally:
-        session.close()
+    with DarkAI(
+        server.url, session=session, max_retries=0, timeout=Timeout(read=5, total=2)
+    ) as c:
+        expected = IncompleteStreamError if SYNC else APITimeoutError
+        with pytest.raises(expected) as info:
+            c.complete("hi")
     elapsed = time.monotonic() - started
     assert info.value.partial_text == TEXT[:8]
     if SYNC:
@@ -164,53 +146,41 @@ SECOND_RESPONSE = (
 
 
 def test_bytes_after_a_reply_reach_the_next_request_only_over_aiohttps_own_connector(
-    server: DarkAIServer,
+    server: DarkAIServer, session: Any
 ) -> None:
     server.reply(Reply(text="second"))
     server.enqueue(Reply(text=TEXT, after_reply=SECOND_RESPONSE, after_reply_delay=0.2))
-    session = own_session()
-    try:
-        with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
-            assert c.complete("one") == TEXT
-            sleep(0.5)  # the extra response is in while the connection is pooled
-            answer = c.complete("two")
-    finally:
-        session.close()
+    with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
+        assert c.complete("one") == TEXT
+        sleep(0.5)  # the extra response is in while the connection is pooled
+        answer = c.complete("two")
     # urllib3 drops a pooled connection that has bytes to read; aiohttp's connector
     # parses them as the next request's answer (the SDK's GuardedConnector does not).
     assert answer == ("second" if SYNC else "INJECTED")
 
 
 def test_interim_responses_are_skipped_by_aiohttp_not_by_requests(
-    server: DarkAIServer,
+    server: DarkAIServer, session: Any
 ) -> None:
     server.reply(Reply(text=TEXT, interim=(103,)))
-    session = own_session()
-    try:
-        with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
-            if SYNC:
-                with pytest.raises(APIStatusError) as info:
-                    c.complete("hi")
-                assert info.value.status_code == 103
-            else:
-                assert c.complete("hi") == TEXT
-    finally:
-        session.close()
+    with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
+        if SYNC:
+            with pytest.raises(APIStatusError) as info:
+                c.complete("hi")
+            assert info.value.status_code == 103
+        else:
+            assert c.complete("hi") == TEXT
 
 
 def test_after_stream_end_requests_reads_a_slow_body_end_to_the_last_byte(
-    server: DarkAIServer,
+    server: DarkAIServer, session: Any
 ) -> None:
     # The reply is whole, then the last chunk's trailers come a byte per 0.05 s (~3 s).
     server.reply(Reply(text=TEXT, trailers={"X-Pad": "y" * 50}, drip_trailers=0.05))
-    session = own_session()
-    try:
-        with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
-            started = time.monotonic()
-            assert c.complete("hi") == TEXT
-            elapsed = time.monotonic() - started
-    finally:
-        session.close()
+    with DarkAI(server.url, session=session, max_retries=0, timeout=FAST) as c:
+        started = time.monotonic()
+        assert c.complete("hi") == TEXT
+        elapsed = time.monotonic() - started
     if SYNC:
         assert elapsed > 2  # http.client reads the trailers in one call, past any deadline
     else:
