@@ -15,6 +15,7 @@ class Headers(Mapping[str, str]):
     """Read-only HTTP headers whose names match in any case: ``headers["X-Request-ID"]``.
 
     Names are kept in lower case; of a name sent twice, the last value is kept.
+    It equals any mapping with the same headers, whatever the case of their names.
     """
 
     __slots__ = ("_items",)
@@ -30,6 +31,16 @@ class Headers(Mapping[str, str]):
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and name.lower() in self._items
+
+    def __eq__(self, other: object) -> bool:
+        # Equal to any mapping with the same headers, names in any case.
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        try:
+            lowered = {name.lower(): value for name, value in other.items()}
+        except AttributeError:  # a name that is not a str
+            return False
+        return self._items == lowered
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._items)
