@@ -142,8 +142,9 @@ class DarkAI:
             on_response=on_response,
             hooks_may_be_async=HOOKS_MAY_BE_ASYNC,
         )
+        # A shallow copy shares the transport and the pool's lease; it gets its own
+        # options and does not own the pool.
         clone = copy.copy(self)
-        # A fresh object of this class, set up here as __init__ would: same pool, new options.
         clone._options = options
         clone._owner = False
         return clone
