@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
-from .._exceptions import ProtocolError
+from .._exceptions import APIStatusError, ProtocolError
 from .._info import REQUEST_ID_HEADER, Headers, RequestInfo, ResponseInfo
 from .._logging import logger
 from .._options import (
@@ -279,7 +279,11 @@ class AsyncDarkAI:
                 return response
             try:
                 location = Headers(received).get("location")
-                follow = redirect_request(request, status, location, secrets)
+                try:
+                    follow = redirect_request(request, status, location, secrets)
+                except APIStatusError as exc:  # a redirect not followed: its answer's headers
+                    exc.headers = headers
+                    raise
                 if follow is None:
                     body = await response.read_error_body()
                     if 200 <= status < 300:

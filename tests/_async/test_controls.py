@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from darkai_sdk import (
+    APIStatusError,
     APITimeoutError,
     AsyncDarkAI,
     AuthenticationError,
@@ -298,6 +299,17 @@ async def test_status_errors_carry_headers_and_request_id(server: DarkAIServer) 
     assert info.value.request_id == "err-9"
     assert info.value.headers["X-REQUEST-ID"] == "err-9"
     assert info.value.headers["content-type"] == "application/json"
+
+
+async def test_a_redirect_not_followed_carries_its_answers_headers(server: DarkAIServer) -> None:
+    server.reply(
+        Reply(redirect="http://elsewhere.invalid/chat", headers={"X-Request-ID": "moved-1"})
+    )
+    async with AsyncDarkAI(server.url, timeout=FAST) as c:
+        with pytest.raises(APIStatusError, match="not followed") as info:
+            await c.complete("hi")
+    assert (info.value.status_code, info.value.request_id) == (307, "moved-1")
+    assert info.value.headers["Location"] == "http://elsewhere.invalid/chat"
 
 
 async def test_headers_shown_have_known_secrets_masked(server: DarkAIServer) -> None:

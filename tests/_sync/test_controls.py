@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from darkai_sdk import (
+    APIStatusError,
     APITimeoutError,
     DarkAI,
     AuthenticationError,
@@ -300,6 +301,17 @@ def test_status_errors_carry_headers_and_request_id(server: DarkAIServer) -> Non
     assert info.value.request_id == "err-9"
     assert info.value.headers["X-REQUEST-ID"] == "err-9"
     assert info.value.headers["content-type"] == "application/json"
+
+
+def test_a_redirect_not_followed_carries_its_answers_headers(server: DarkAIServer) -> None:
+    server.reply(
+        Reply(redirect="http://elsewhere.invalid/chat", headers={"X-Request-ID": "moved-1"})
+    )
+    with DarkAI(server.url, timeout=FAST) as c:
+        with pytest.raises(APIStatusError, match="not followed") as info:
+            c.complete("hi")
+    assert (info.value.status_code, info.value.request_id) == (307, "moved-1")
+    assert info.value.headers["Location"] == "http://elsewhere.invalid/chat"
 
 
 def test_headers_shown_have_known_secrets_masked(server: DarkAIServer) -> None:
