@@ -103,7 +103,7 @@ def test_a_closed_aiohttp_session_is_refused_and_one_closed_later_is_reported() 
     asyncio.run(main())
 
 
-def test_darkai_with_its_own_session_keeps_the_sessions_proxies_and_adapters() -> None:
+def test_darkai_with_its_own_session_sends_through_the_sessions_adapter() -> None:
     class CountingAdapter(requests.adapters.HTTPAdapter):
         sent = 0
 
