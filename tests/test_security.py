@@ -35,6 +35,7 @@ from darkai_sdk import (
     ServerEventError,
     Timeout,
 )
+from darkai_sdk._options import ClientOptions
 from darkai_sdk._transports._aiohttp import AsyncTransport
 from darkai_sdk._transports._requests import SyncTransport
 from darkai_sdk.testing import DarkAIServer, Reply, render_body
@@ -142,8 +143,8 @@ def test_transports_verify_tls_by_default() -> None:
 
     assert asyncio.run(async_connector_ssl()) is True  # aiohttp: the default, verifying context
     assert SyncTransport(verify=True, **options)._get_session().verify is True
-    assert DarkAI()._options.verify is True
-    assert AsyncDarkAI()._options.verify is True
+    assert DarkAI().verify is True
+    assert AsyncDarkAI().verify is True
 
 
 @pytest.mark.parametrize("world", WORLDS)
@@ -473,8 +474,18 @@ def test_overlapping_secrets_are_masked_whole(world: str) -> None:
 
 
 def test_client_secrets_are_one_list_longest_first() -> None:
-    client = DarkAI("http://bob:secret123@127.0.0.1:9/chat", headers={"Cookie": "sec"})
-    secrets = client._options.secrets
+    options = ClientOptions.create(
+        "http://bob:secret123@127.0.0.1:9/chat",
+        proxy=None,
+        timeout=None,
+        max_retries=0,
+        headers={"Cookie": "sec"},
+        strict_models=True,
+        on_mismatch="warn",
+        verify=True,
+        max_line_size=1024,
+    )
+    secrets = options.secrets
     assert secrets[-1] == "sec" and "secret123" in secrets
     assert [len(s) for s in secrets] == sorted(map(len, secrets), reverse=True)
 

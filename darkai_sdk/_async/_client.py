@@ -76,7 +76,7 @@ class AsyncDarkAI:
         on_request: RequestHook | None = None,
         on_response: ResponseHook | None = None,
     ) -> None:
-        self._options = ClientOptions.create(
+        self.__options = ClientOptions.create(
             base_url,
             proxy=proxy,
             timeout=timeout,
@@ -98,7 +98,7 @@ class AsyncDarkAI:
             verify=verify,
             max_connections=max_connections,
         )
-        options = self._options
+        options = self.__options
         if transport is not None:
             _check_transport(transport)
             self._transport: AsyncHTTPTransport = transport
@@ -111,7 +111,7 @@ class AsyncDarkAI:
                 session=session,
             )
         self._lease = _Lease()
-        self._owner = True
+        self.__owner = True
 
     def with_options(
         self,
@@ -131,7 +131,7 @@ class AsyncDarkAI:
         then raises RuntimeError when used.
         """
         self._check_pool()
-        options = self._options.derive(
+        options = self.__options.derive(
             timeout=timeout,
             max_retries=max_retries,
             headers=headers,
@@ -141,41 +141,46 @@ class AsyncDarkAI:
             hooks_may_be_async=HOOKS_MAY_BE_ASYNC,
         )
         # A shallow copy shares the transport and the pool's lease; it gets its own
-        # options and does not own the pool.
+        # options and does not own the pool. (Name-mangled: private to this class.)
         clone = copy.copy(self)
-        clone._options = options
-        clone._owner = False
+        clone.__options = options
+        clone.__owner = False
         return clone
 
     @property
     def base_url(self) -> str:
         """The endpoint every request is sent to."""
-        return self._options.base_url
+        return self.__options.base_url
 
     @property
     def timeout(self) -> Timeout:
         """The timeouts in force."""
-        return self._options.timeout
+        return self.__options.timeout
 
     @property
     def max_retries(self) -> int:
         """How many times a request is retried before any text arrives."""
-        return self._options.retry.max_retries
+        return self.__options.retry.max_retries
 
     @property
     def retry_policy(self) -> RetryPolicy:
         """What is retried and how long to wait."""
-        return self._options.retry
+        return self.__options.retry
 
     @property
     def on_mismatch(self) -> OnMismatch:
         """What a final-response that differs from the chunks does: warn or raise."""
-        return self._options.on_mismatch
+        return self.__options.on_mismatch
+
+    @property
+    def verify(self) -> bool:
+        """Whether TLS certificates are verified."""
+        return self.__options.verify
 
     @property
     def max_line_size(self) -> int:
         """The longest line or event accepted from the server, in characters."""
-        return self._options.max_line_size
+        return self.__options.max_line_size
 
     def stream(
         self,
@@ -200,7 +205,7 @@ class AsyncDarkAI:
         self._check_pool()
         if not isinstance(keep_text, bool):
             raise TypeError(f"keep_text must be True or False, got {type(keep_text).__name__}")
-        options = self._options.derive(
+        options = self.__options.derive(
             timeout=timeout, max_retries=max_retries, headers=extra_headers
         )
         request = options.build(messages, model, extra_body)
@@ -310,7 +315,7 @@ class AsyncDarkAI:
         On a copy made by with_options() this does nothing: the connections are
         the original client's. Copies made before this call then raise RuntimeError.
         """
-        if not self._owner:
+        if not self.__owner:
             return
         self._lease.closed = True
         self._lease = _Lease()  # for copies made from now on
@@ -328,7 +333,7 @@ class AsyncDarkAI:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return "<{} {}>".format(type(self).__name__, self._options.describe())
+        return "<{} {}>".format(type(self).__name__, self.__options.describe())
 
 
 def _check_transport(transport: object) -> None:
