@@ -11,7 +11,7 @@ from ._exit import exit_code_table
 __all__ = ["COMMANDS", "LOCAL_DELAY", "parse_args"]
 
 #: Commands are recognised only as the first argument; anything else is a prompt.
-COMMANDS = ("chat", "models", "serve")
+COMMANDS = ("chat", "models", "serve", "batch")
 
 #: Seconds between two chunks of the built-in server, so streaming is visible.
 LOCAL_DELAY = 0.04
@@ -26,6 +26,8 @@ commands (the command comes first):
   darkai models [--json]        list the models and aliases, marking the default
   darkai serve [--host HOST] [--port N]
                                 run the built-in local DarkAI server until Ctrl-C
+  darkai batch INPUT.jsonl -o OUTPUT.jsonl [options]
+                                a reply to every prompt of a file, several at once
 """
 
 _EXAMPLES = """\
@@ -56,6 +58,14 @@ def _seconds(text: str, *, allow_zero: bool) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of 1 or more."""
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     return _seconds(text, allow_zero=False)
 
@@ -82,6 +92,12 @@ def _port(text: str) -> int:
 
 
 def _add_reply_options(parser: argparse.ArgumentParser) -> None:
+    add_client_options(parser)
+    _add_output_options(parser)
+
+
+def add_client_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the model, the system message and the client (not those of output)."""
     parser.add_argument(
         "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
     )
@@ -117,7 +133,6 @@ def _add_reply_options(parser: argparse.ArgumentParser) -> None:
         help="a final-response that differs from the streamed text is an error (exit 6), "
         "not a warning",
     )
-    _add_output_options(parser)
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -198,6 +213,10 @@ def _serve_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
+    if argv and argv[0] == "batch":
+        from ._batch_args import batch_parser  # it builds on the options defined here
+
+        return batch_parser().parse_args(argv[1:])
     if argv and argv[0] in COMMANDS:
         parser = {"chat": _chat_parser, "models": _models_parser, "serve": _serve_parser}[argv[0]]()
         return parser.parse_args(argv[1:])
