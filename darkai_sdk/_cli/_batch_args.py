@@ -6,7 +6,6 @@ import argparse
 
 from ..batch import DEFAULT_CONCURRENCY
 from ._args import add_client_options, positive_int
-from ._exit import exit_code_table
 
 __all__ = ["batch_parser"]
 
@@ -29,20 +28,16 @@ Ctrl-C stops starting rows and cancels those in flight (they are not written),
 leaves OUTPUT valid, prints the command that resumes, and exits 130.
 """
 
-_EPILOG = (
-    """\
+_EPILOG = """\
 example:
   darkai batch prompts.jsonl -o out.jsonl --local       try it on the built-in server
   darkai batch prompts.jsonl -o out.jsonl --resume      go on after Ctrl-C or failures
 
 exit codes: 0 every row done; when rows failed, the code of their error if
-they share one, else 1; 2 a bad option, bad INPUT lines or an OUTPUT that
-cannot be used; 7 an unknown --model; 130 Ctrl-C.
-
+they share one (3 connection, 4 timeout, 5 status, 6 protocol), else 1;
+2 a bad option, bad INPUT lines or an OUTPUT that cannot be used;
+7 an unknown --model; 130 Ctrl-C.
 """
-    + "all exit codes:\n"
-    + exit_code_table()
-)
 
 
 def batch_parser() -> argparse.ArgumentParser:
