@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shlex
 import signal
@@ -299,3 +300,40 @@ def test_local_shows_a_live_bar_on_a_terminal_and_writes_every_row(tmp_path: Pat
     assert any("/6 rows" in frame and "rows/s" in frame and "ETA" in frame for frame in frames)
     assert text.rstrip().endswith(": 6 done, 0 failed")
     assert len(results(out)) == 6
+
+
+def test_the_readme_transcript_runs_as_shown(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Many prompts at once: `darkai batch`\n", 1)[1]
+    transcript = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    steps = [step.split("\n", 1) for step in transcript.split("$ ")[1:]]
+    shown = {command: output.splitlines() for command, output in steps}
+    assert list(shown) == [
+        "cat prompts.jsonl",
+        "darkai batch prompts.jsonl -o out.jsonl --local",
+        "cat out.jsonl",
+    ]
+    (tmp_path / "prompts.jsonl").write_text("\n".join(shown["cat prompts.jsonl"]) + "\n")
+    command = shlex.split(list(shown)[1])
+    result = subprocess.run(
+        [sys.executable, "-m", "darkai_sdk", *command[1:]],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env=_env(),
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0 and result.stdout == "", result.stderr
+    (summary,) = shown[list(shown)[1]]
+    # Times and rates vary from run to run: any number stands for one.
+    pattern = "[0-9]+".join(re.escape(part) for part in re.split("[0-9]+", summary))
+    assert re.fullmatch(pattern, result.stderr.strip()), result.stderr
+
+    def timeless(lines: list[str]) -> list[dict[str, Any]]:
+        objects = [json.loads(line) for line in lines]
+        for obj in objects:
+            assert obj.pop("elapsed_s") > 0
+        return sorted(objects, key=lambda obj: str(obj["id"]))
+
+    written = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert timeless(written) == timeless(shown["cat out.jsonl"])
