@@ -56,6 +56,7 @@ SECTION_TITLES = (
     "3. Latency to the first chunk",
     "4. Memory",
     "5. Start-up",
+    "6. Batch",
     "Targets",
 )
 TARGETS = (
@@ -75,6 +76,9 @@ TARGETS = (
     "python -c 'import darkai_sdk' / 'import requests'",
     "import darkai_sdk / import requests, in-process only",
     "import darkai_sdk leaves aiohttp unimported",
+    "batch.run own cost per row (no I/O), worst",
+    "batch.run rows/s / bare gather over HTTP, worst",
+    "darkai batch peak RSS, 4x the rows - 1x",
 )
 
 
@@ -162,6 +166,14 @@ def test_quick_run_json_has_every_other_figure(
     assert memory["endless"]["error"].startswith("ProtocolError")
     assert all(_positive(ms) for ms in sections["startup"]["median_ms"].values())
     assert sections["startup"]["darkai_sdk_imports_aiohttp"] is False
+    batch = sections["batch"]
+    for width in ("1", "8", "64", "256"):
+        figures = batch[width]
+        assert _positive(figures["batch_rows_per_s"]) and _positive(figures["gather_rows_per_s"])
+        assert _positive(figures["ratio"]) and isinstance(figures["own_us_per_row"], float)
+    assert batch["memory"]["error"] is None
+    assert set(batch["memory"]["peak_rss"]) == {"500", "2000"}  # JSON keys: N and 4N rows
+    assert all(_positive(peak) for peak in batch["memory"]["peak_rss"].values())
     for target in data["targets"]:
         assert isinstance(target["value"], float), target
         assert isinstance(target["passed"], bool)
