@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import ROOT, RUN_TIMEOUT, _env, darkai, finish, started
+from test_cli import ROOT, RUN_TIMEOUT, _env, closed_port, darkai, finish, started
 
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
@@ -337,3 +337,57 @@ def test_the_readme_transcript_runs_as_shown(tmp_path: Path) -> None:
 
     written = (tmp_path / "out.jsonl").read_text().splitlines()
     assert timeless(written) == timeless(shown["cat out.jsonl"])
+
+
+def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
+    source, out = prompts(tmp_path / "in.jsonl", 16), tmp_path / "out.jsonl"
+    with DarkAIServer(reply=Reply(chunk_size=4, delay=0.03)) as server:
+        args = ["batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "4"]
+        with started(*args) as process:
+            wait_for_lines(out, 2)
+            process.send_signal(signal.SIGTERM)
+            code, _, stderr = finish(process)
+        assert code == 128 + signal.SIGTERM, stderr
+        assert "darkai: terminated: " in stderr and "--resume" in stderr.splitlines()[-1]
+        assert 2 <= len(results(out)) < 16
+        assert darkai(*args, "--resume").returncode == 0
+    assert_every_row_once_and_right(out, 16)
+
+
+def test_a_server_that_cannot_be_reached_stops_the_batch(tmp_path: Path) -> None:
+    source, out = prompts(tmp_path / "in.jsonl", 60), tmp_path / "out.jsonl"
+    url = f"http://127.0.0.1:{closed_port()}/chat"
+    result = darkai("batch", str(source), "-o", str(out), "--base-url", url, "-c", "2",
+                    "--max-retries", "0")  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "darkai: error: 10 rows in a row could not reach the server" in result.stderr
+    written = results(out)
+    assert 10 <= len(written) < 60
+    assert {line["error"]["type"] for line in written} == {"APIConnectionError"}
+
+
+def test_a_write_that_fails_stops_it_and_leaves_whole_lines(tmp_path: Path) -> None:
+    source, out = prompts(tmp_path / "in.jsonl", 20), tmp_path / "out.jsonl"
+    limit = 1500  # bytes a file may grow to: some lines fit, then one is cut short
+    # The limit set in the child itself (a preexec_fn is unsafe with the server's thread).
+    limited = (
+        "import resource, runpy; "
+        f"resource.setrlimit(resource.RLIMIT_FSIZE, ({limit}, {limit})); "
+        "runpy.run_module('darkai_sdk', run_name='__main__', alter_sys=True)"
+    )
+    with DarkAIServer() as server:
+        args = ["batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "2"]
+        process = subprocess.run(
+            [sys.executable, "-c", limited, *args],
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+            env=_env(),
+            cwd=ROOT,
+        )
+        assert process.returncode == 1, process.stderr
+        assert f"darkai: error: cannot write {out}: File too large" in process.stderr
+        written = results(out)  # whole lines only: the cut one was taken back
+        assert 0 < len(written) < 20 and out.stat().st_size <= limit
+        assert darkai(*args, "--resume").returncode == 0
+    assert_every_row_once_and_right(out, 20)

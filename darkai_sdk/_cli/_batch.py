@@ -7,24 +7,31 @@ import asyncio
 import contextlib
 import os
 import shlex
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .._batch._output import OutputError, ResultsFile, refuse_results
+from .._exceptions import APIConnectionError, APITimeoutError
 from .._models import resolve_model
 from .._redact import redact_url
 from ..batch import DEFAULT_CONCURRENCY, BatchInputError, BatchResult, BatchRow, InputFile, run
 from ..batch import read_input as read_rows
 from ._commands import _local_server, checked_text
 from ._console import Console
-from ._exit import ERROR, INTERRUPTED, OK, USAGE, UsageError, exit_code
+from ._exit import CONNECTION, ERROR, INTERRUPTED, OK, USAGE, UsageError, exit_code
 from ._progress import BatchProgress
 
 if TYPE_CHECKING:
     from .._async._client import AsyncDarkAI
 
 __all__ = ["resume_command", "run_batch"]
+
+#: Rows in a row that could not connect (at least twice --concurrency) that stop the batch.
+UNREACHABLE_ROWS = 10
+#: The exit code after SIGTERM, as a shell reports a process it ended.
+TERMINATED = 128 + signal.SIGTERM
 
 #: Seconds between two redraws of the bar on a terminal, and two checks for a line elsewhere.
 _TICK_TERMINAL = 0.1
@@ -33,8 +40,17 @@ _TICK_LINES = 0.5
 
 @dataclass
 class _Outcome:
-    interrupted: bool = False
+    """How the run went: the exit codes of the failed rows, and why it stopped early, if it did."""
+
     codes: set[int] = field(default_factory=set)
+    unreachable: int = 0  # rows in a row that could not reach the server
+    stopped: str = ""
+    stop_code: int = OK
+    signalled: bool = False
+
+    def stop(self, why: str, code: int, *, signalled: bool = False) -> None:
+        if not self.stopped:
+            self.stopped, self.stop_code, self.signalled = why, code, signalled
 
 
 def run_batch(args: argparse.Namespace, console: Console) -> int:
@@ -79,9 +95,9 @@ def _run_rows(
         outcome = _Outcome()
         rows = source.rows(skip=skip)
         try:
-            asyncio.run(_drive(client, rows, args.concurrency, results, progress, outcome))
+            asyncio.run(_drive(client, rows, args, results, progress, outcome))
         except KeyboardInterrupt:  # a second Ctrl-C, while the first was being handled
-            outcome.interrupted = True
+            outcome.stop("interrupted", INTERRUPTED, signalled=True)
         finally:
             progress.stop()
     return _finish(args, console, progress, outcome)
@@ -90,32 +106,76 @@ def _run_rows(
 async def _drive(
     client: AsyncDarkAI,
     rows: Iterator[BatchRow],
-    concurrency: int,
+    args: argparse.Namespace,
     results: ResultsFile,
     progress: BatchProgress,
     outcome: _Outcome,
 ) -> None:
-    """Run the rows, writing each result as it comes; Ctrl-C (a cancel) ends it quietly."""
+    """Run the rows, writing each result as it comes, until the end or a reason to stop.
+
+    Ctrl-C (asyncio.run cancels this task) and SIGTERM stop it quietly; so do
+    a failed write and a server that cannot be reached, row after row. Leaving
+    the ``run()`` iterator cancels the rows in flight, which are not written.
+    """
     ticker = asyncio.ensure_future(_tick(progress))
+    stop_on_sigterm = _on_sigterm(outcome)
+    unreachable_limit = max(UNREACHABLE_ROWS, 2 * args.concurrency)
     try:
-        async with client, contextlib.aclosing(run(client, rows, concurrency)) as stream:
+        async with client, contextlib.aclosing(run(client, rows, args.concurrency)) as stream:
             async for result in stream:
-                results.write(result)
+                try:
+                    results.write(result)
+                except OSError as exc:
+                    outcome.stop(f"cannot write {args.output}: {_reason(exc)}", ERROR)
+                    break
                 progress.add(result)
                 _note(outcome, result)
-    except asyncio.CancelledError:  # asyncio.run's answer to Ctrl-C: rows in flight are cancelled
+                if outcome.unreachable >= unreachable_limit:
+                    outcome.stop(
+                        f"{outcome.unreachable} rows in a row could not reach the server; "
+                        "stopped rather than fail every row",
+                        CONNECTION,
+                    )
+                    break
+    except asyncio.CancelledError:  # Ctrl-C or SIGTERM
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
-        outcome.interrupted = True
+        outcome.stop("interrupted", INTERRUPTED, signalled=True)
     finally:
         ticker.cancel()
+        stop_on_sigterm()
+
+
+def _on_sigterm(outcome: _Outcome) -> Callable[[], None]:
+    """Make SIGTERM stop the run as Ctrl-C does (where the loop can take signals); undo it."""
+    loop, task = asyncio.get_running_loop(), asyncio.current_task()
+
+    def terminated() -> None:
+        outcome.stop("terminated", TERMINATED, signalled=True)
+        if task is not None:
+            task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGTERM, terminated)
+    except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+        return lambda: None
+
+    def undo() -> None:
+        loop.remove_signal_handler(signal.SIGTERM)
+
+    return undo
 
 
 def _note(outcome: _Outcome, result: BatchResult) -> None:
     error = result.error
-    if error is not None:
-        outcome.codes.add(ERROR if error.exception is None else exit_code(error.exception))
+    if error is None:
+        outcome.unreachable = 0
+        return
+    exc = error.exception
+    outcome.codes.add(ERROR if exc is None else exit_code(exc))
+    cut_off = isinstance(exc, APIConnectionError) and not isinstance(exc, APITimeoutError)
+    outcome.unreachable = outcome.unreachable + 1 if cut_off else 0
 
 
 async def _tick(progress: BatchProgress) -> None:
@@ -129,13 +189,15 @@ def _finish(
     args: argparse.Namespace, console: Console, progress: BatchProgress, outcome: _Outcome
 ) -> int:
     """Say how it ended and how to go on; return the exit code."""
-    if outcome.interrupted:
-        console.note(
-            f"darkai: interrupted: {progress.done} rows written, {progress.failed} of them "
-            f"failed; rows in flight were cancelled and not written; {args.output} is valid"
+    if outcome.stopped:
+        say = console.note if outcome.signalled else console.error
+        prefix = "darkai: " if outcome.signalled else ""
+        say(
+            f"{prefix}{outcome.stopped}: {progress.done} rows written ({progress.failed} "
+            f"failed); rows in flight were cancelled and not written; {args.output} is valid"
         )
         console.note(f"darkai: resume with: {resume_command(args)}")
-        return INTERRUPTED
+        return outcome.stop_code
     console.note(f"darkai: batch: {progress.summary()}")
     if not progress.failed:
         return OK

@@ -25,7 +25,9 @@ A non-empty OUTPUT is never overwritten: --resume skips the ids it holds
 without an error and runs the failed ones again (their lines are replaced).
 
 Ctrl-C stops starting rows and cancels those in flight (they are not written),
-leaves OUTPUT valid, prints the command that resumes, and exits 130.
+leaves OUTPUT valid, prints the command that resumes, and exits 130. SIGTERM
+does the same (exit 143); so do a failed write to OUTPUT (exit 1) and a server
+that cannot be reached by 10 rows in a row (exit 3).
 """
 
 _EPILOG = """\
@@ -36,7 +38,7 @@ example:
 exit codes: 0 every row done; when rows failed, the code of their error if
 they share one (3 connection, 4 timeout, 5 status, 6 protocol), else 1;
 2 a bad option, bad INPUT lines or an OUTPUT that cannot be used;
-7 an unknown --model; 130 Ctrl-C.
+7 an unknown --model; 130 Ctrl-C; 143 SIGTERM.
 """
 
 
