@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import select
 import shlex
 import signal
 import subprocess
@@ -16,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_cli import ROOT, RUN_TIMEOUT, _env, closed_port, darkai, finish, started
+from test_cli import ROOT, RUN_TIMEOUT, _env, _on_a_terminal, closed_port, darkai, finish, started
 
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
@@ -58,6 +56,18 @@ def assert_every_row_once_and_right(path: Path, count: int) -> None:
         assert line["error"] is None, line
         assert line["text"] == default_reply_text(f"prompt {number}", MODEL)
         assert line["model"] == MODEL
+
+
+def python(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run ``python ARGV`` in ``cwd`` as the tests run the command."""
+    return subprocess.run(
+        [sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        env=_env(),
+        cwd=cwd,
+    )
 
 
 def wait_for_lines(path: Path, count: int, timeout: float = 30.0) -> None:
@@ -143,17 +153,25 @@ def test_resume_cuts_a_torn_last_line(server: DarkAIServer, tmp_path: Path) -> N
     assert_every_row_once_and_right(out, 3)
 
 
-def test_ctrl_c_mid_run_then_resume_gives_every_row_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sent", "code", "said"),
+    [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_stopped_mid_run_then_resumed_every_row_is_there_once(
+    tmp_path: Path, sent: signal.Signals, code: int, said: str
+) -> None:
     source, out = prompts(tmp_path / "in.jsonl", 24), tmp_path / "out.jsonl"
-    # Each reply takes about 0.6 s: rows are in flight whenever Ctrl-C comes.
+    # Each reply takes about 0.6 s: rows are in flight whenever the signal comes.
     with DarkAIServer(reply=Reply(chunk_size=4, delay=0.03)) as server:
         args = ["batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "4"]
         with started(*args) as process:
             wait_for_lines(out, 5)
-            process.send_signal(signal.SIGINT)
-            code, _, stderr = finish(process)
-        assert code == 130, stderr
+            process.send_signal(sent)
+            exited, _, stderr = finish(process)
+        assert exited == code, stderr
         assert "Traceback" not in stderr
+        assert f"darkai: {said}: " in stderr
         written = results(out)
         assert 5 <= len(written) < 24
         assert all(line["error"] is None for line in written)  # cancelled rows are not written
@@ -257,44 +275,11 @@ def test_help_describes_the_files_and_resume() -> None:
     assert "darkai batch INPUT.jsonl -o OUTPUT.jsonl" in darkai("--help").stdout
 
 
-def _stderr_on_a_terminal(*args: str) -> tuple[int, bytes]:
-    """Run the command with stderr on a pseudo-terminal; return its code and what it drew."""
-    import pty
-
-    controller, terminal = pty.openpty()
-    with subprocess.Popen(
-        [sys.executable, "-m", "darkai_sdk", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=terminal,
-        env=_env(),
-        cwd=ROOT,
-    ) as process:
-        os.close(terminal)
-        drawn = b""
-        deadline = time.monotonic() + RUN_TIMEOUT
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([controller], [], [], 0.5)
-            if ready:
-                try:
-                    piece = os.read(controller, 65536)
-                except OSError:  # EIO: the command has exited and closed the terminal
-                    break
-                if not piece:
-                    break
-                drawn += piece
-            elif process.poll() is not None:
-                break
-        os.close(controller)
-        code = process.wait(RUN_TIMEOUT)
-    return code, drawn
-
-
 def test_local_shows_a_live_bar_on_a_terminal_and_writes_every_row(tmp_path: Path) -> None:
     source, out = prompts(tmp_path / "in.jsonl", 6), tmp_path / "out.jsonl"
-    code, drawn = _stderr_on_a_terminal("batch", str(source), "-o", str(out), "--local", "-c", "2")
-    assert code == 0, drawn
-    text = drawn.decode()
+    args = ["batch", str(source), "-o", str(out), "--local", "-c", "2"]
+    code, text, _ = _on_a_terminal(*args, stream="stderr")
+    assert code == 0, text
     frames = [frame for frame in text.split("\r\x1b[K") if frame.startswith("[")]
     assert len(frames) >= 3, text
     assert any("/6 rows" in frame and "rows/s" in frame and "ETA" in frame for frame in frames)
@@ -315,14 +300,7 @@ def test_the_readme_transcript_runs_as_shown(tmp_path: Path) -> None:
     ]
     (tmp_path / "prompts.jsonl").write_text("\n".join(shown["cat prompts.jsonl"]) + "\n")
     command = shlex.split(list(shown)[1])
-    result = subprocess.run(
-        [sys.executable, "-m", "darkai_sdk", *command[1:]],
-        capture_output=True,
-        text=True,
-        timeout=RUN_TIMEOUT,
-        env=_env(),
-        cwd=tmp_path,
-    )
+    result = python("-m", "darkai_sdk", *command[1:], cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == "", result.stderr
     (summary,) = shown[list(shown)[1]]
     # Times and rates vary from run to run: any number stands for one.
@@ -337,21 +315,6 @@ def test_the_readme_transcript_runs_as_shown(tmp_path: Path) -> None:
 
     written = (tmp_path / "out.jsonl").read_text().splitlines()
     assert timeless(written) == timeless(shown["cat out.jsonl"])
-
-
-def test_sigterm_stops_it_like_ctrl_c(tmp_path: Path) -> None:
-    source, out = prompts(tmp_path / "in.jsonl", 16), tmp_path / "out.jsonl"
-    with DarkAIServer(reply=Reply(chunk_size=4, delay=0.03)) as server:
-        args = ["batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "4"]
-        with started(*args) as process:
-            wait_for_lines(out, 2)
-            process.send_signal(signal.SIGTERM)
-            code, _, stderr = finish(process)
-        assert code == 128 + signal.SIGTERM, stderr
-        assert "darkai: terminated: " in stderr and "--resume" in stderr.splitlines()[-1]
-        assert 2 <= len(results(out)) < 16
-        assert darkai(*args, "--resume").returncode == 0
-    assert_every_row_once_and_right(out, 16)
 
 
 def test_a_server_that_cannot_be_reached_stops_the_batch(tmp_path: Path) -> None:
@@ -377,14 +340,7 @@ def test_a_write_that_fails_stops_it_and_leaves_whole_lines(tmp_path: Path) -> N
     )
     with DarkAIServer() as server:
         args = ["batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "2"]
-        process = subprocess.run(
-            [sys.executable, "-c", limited, *args],
-            capture_output=True,
-            text=True,
-            timeout=RUN_TIMEOUT,
-            env=_env(),
-            cwd=ROOT,
-        )
+        process = python("-c", limited, *args)
         assert process.returncode == 1, process.stderr
         assert f"darkai: error: cannot write {out}: File too large" in process.stderr
         written = results(out)  # whole lines only: the cut one was taken back

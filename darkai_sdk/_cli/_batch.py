@@ -18,7 +18,7 @@ from .._models import resolve_model
 from .._redact import redact_url
 from ..batch import DEFAULT_CONCURRENCY, BatchInputError, BatchResult, BatchRow, InputFile, run
 from ..batch import read_input as read_rows
-from ._commands import _local_server, checked_text
+from ._commands import _local_server, checked_text, configured_client
 from ._console import Console
 from ._exit import CONNECTION, ERROR, INTERRUPTED, OK, USAGE, UsageError, exit_code
 from ._progress import BatchProgress
@@ -254,20 +254,7 @@ def _check_paths(input_path: str, output_path: str, resume: bool) -> None:
 def _client(args: argparse.Namespace, base_url: str | None, console: Console) -> AsyncDarkAI:
     from .._async._client import AsyncDarkAI
 
-    try:
-        client = AsyncDarkAI(
-            base_url,
-            proxy=args.proxy,
-            timeout=args.timeout,
-            max_retries=args.max_retries,
-            on_mismatch="raise" if args.strict else "warn",
-        )
-    except (TypeError, ValueError) as exc:  # a bad --base-url or --proxy
-        raise UsageError(str(exc)) from None
-    if console.debug:
-        proxy = f" via proxy {redact_url(args.proxy)}" if args.proxy else ""
-        console.note(f"darkai: debug: endpoint {redact_url(client.base_url)}{proxy}")
-    return client
+    return configured_client(AsyncDarkAI, args, base_url, console)
 
 
 def _report_bad_lines(console: Console, exc: BatchInputError) -> None:
