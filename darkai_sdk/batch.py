@@ -42,6 +42,8 @@ __all__ = [
 DEFAULT_CONCURRENCY = 8
 #: How long new rows wait after a 429 that gave no Retry-After, in seconds.
 RATE_LIMIT_PAUSE = 1.0
+#: The longest wait a Retry-After can impose on new rows, unless the client says otherwise.
+RATE_LIMIT_MAX_PAUSE = 60.0
 
 Rows = Iterable[BatchRow | Mapping[str, Any]] | AsyncIterable[BatchRow | Mapping[str, Any]]
 
@@ -70,13 +72,23 @@ def run(
 
 
 class _Pause:
-    """When new rows may start again: not before the latest Retry-After has passed."""
+    """When new rows may start again: not before the latest Retry-After has passed.
 
-    def __init__(self) -> None:
+    A wait is capped at ``longest`` seconds (the client's cap on a Retry-After
+    it honours), so a server asking for hours cannot stall the batch unseen.
+    """
+
+    def __init__(self, longest: float) -> None:
         self.until = 0.0
+        self._longest = longest
 
-    def hold(self, seconds: float) -> None:
-        self.until = max(self.until, time.monotonic() + seconds)
+    def hold(self, seconds: float | None) -> None:
+        """Let no row start for ``seconds`` (None: :data:`RATE_LIMIT_PAUSE`)."""
+        if seconds is None:
+            seconds = RATE_LIMIT_PAUSE
+        if not seconds > 0:  # NaN too: a server's number
+            return
+        self.until = max(self.until, time.monotonic() + min(seconds, self._longest))
 
     def remaining(self) -> float:
         return self.until - time.monotonic()
@@ -147,7 +159,8 @@ async def _run(
 ) -> AsyncGenerator[BatchResult, None]:
     done: _Done = asyncio.Queue()
     source = _Source(rows, done)
-    pause = _Pause()
+    policy = getattr(client, "retry_policy", None)
+    pause = _Pause(getattr(policy, "max_retry_after", RATE_LIMIT_MAX_PAUSE))
     running: set[asyncio.Future[Any]] = set()
     wake: asyncio.TimerHandle | None = None
     try:
@@ -197,7 +210,7 @@ async def _one(client: AsyncDarkAI, row: BatchRow, pause: _Pause) -> BatchResult
             text = await stream.until_done()
     except DarkAIError as exc:
         if isinstance(exc, RateLimitError):
-            pause.hold(RATE_LIMIT_PAUSE if exc.retry_after is None else exc.retry_after)
+            pause.hold(exc.retry_after)
         return BatchResult(
             row.id,
             stream.model,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from darkai_sdk import AsyncDarkAI, DarkAI, UnknownModelError
-from darkai_sdk.batch import BatchError, BatchResult, BatchRow, run
+from darkai_sdk.batch import RATE_LIMIT_PAUSE, BatchError, BatchResult, BatchRow, _Pause, run
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
 pytestmark = pytest.mark.timeout(60)
@@ -213,3 +213,16 @@ async def test_no_rows_no_results(server: DarkAIServer) -> None:
     async with AsyncDarkAI(server.url) as client:
         assert await collect(client, []) == []
     assert server.requests == []
+
+
+def test_a_pause_is_capped_and_ignores_what_is_no_wait() -> None:
+    pause = _Pause(longest=60.0)
+    for nonsense in (float("nan"), -5.0, 0.0):
+        pause.hold(nonsense)
+        assert pause.remaining() <= 0
+    pause.hold(None)  # a 429 without Retry-After
+    assert 0.5 < pause.remaining() <= RATE_LIMIT_PAUSE
+    pause.hold(float("inf"))  # "retry-after-ms: inf"
+    assert 59.0 < pause.remaining() <= 60.0
+    pause.hold(3.0)  # a shorter wait never shortens a longer one
+    assert pause.remaining() > 59.0
