@@ -250,6 +250,7 @@ def test_system_and_per_row_models_reach_the_server(server: DarkAIServer, tmp_pa
         (["--model", "gpt-9"], 7, "unknown model 'gpt-9'"),
         (["--concurrency", "0"], 2, "must be 1 or more"),
         (["--base-url", "ftp://x"], 2, "base_url must be an absolute http"),
+        (["-o", "-"], 2, "OUTPUT must be a file, not stdout"),
     ],
 )
 def test_bad_options_stop_it_before_anything_is_sent(
@@ -265,6 +266,8 @@ def test_a_missing_input_is_a_usage_error(tmp_path: Path) -> None:
     result = darkai("batch", str(tmp_path / "nope.jsonl"), "-o", str(tmp_path / "out.jsonl"))
     assert result.returncode == 2
     assert "cannot read" in result.stderr and "No such file" in result.stderr
+    piped = darkai("batch", "-", "-o", str(tmp_path / "out.jsonl"), stdin='{"id": 1}\n')
+    assert piped.returncode == 2 and "INPUT must be a file, not stdin" in piped.stderr
 
 
 def test_help_describes_the_files_and_resume() -> None:

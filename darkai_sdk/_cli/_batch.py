@@ -234,6 +234,10 @@ def resume_command(args: argparse.Namespace) -> str:
 
 def _check_paths(input_path: str, output_path: str, resume: bool) -> None:
     """Refuse, before reading INPUT, an OUTPUT that is INPUT or holds results unasked."""
+    if input_path == "-":
+        raise UsageError("INPUT must be a file, not stdin: it is checked whole, then read again")
+    if output_path == "-":
+        raise UsageError("OUTPUT must be a file, not stdout: --resume reads it back")
     try:
         same = os.path.samefile(input_path, output_path)
     except OSError:
