@@ -7,13 +7,13 @@ Pure and I/O-free. Each server-sent event carries one JSON object such as
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 from ._exceptions import ProtocolError
 from ._sse import DEFAULT_MAX_LINE_SIZE, Dispatched, LineEnds, SSEDecoder
 from ._template import Template, learn_template
+from ._texts import Surrogates, can_carry, decode_bodies, may_hold_surrogates, scanstring
 
 __all__ = ["Event", "EventDecoder", "FinalResponse", "ServerError", "StreamEnd"]
 
@@ -44,15 +44,9 @@ Event: TypeAlias = str | FinalResponse | StreamEnd | ServerError
 _MAX_SLICE = 1 << 20
 # An unfinished template event at the end of a feed up to this size waits for the
 # next feed, which then starts with it: no feed boundary cuts into a run.
-_MAX_CARRY = 4096
 # How many times a stream may try to learn its events' template (see _template.py).
 _LEARN_TRIES = 8
-_HIGH_SURROGATES = ("\ud800", "\udbff")
 
-# json's C scanners, without json.loads' wrapper: scan(s, i) -> (value, end), and
-# scanstring(s, i) -> (the string whose body starts at i, the index after its quote).
-_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 # How much of a bad payload a ProtocolError shows in its message, and keeps in ``line``.
 _SHOWN_IN_MESSAGE = 200
@@ -89,18 +83,16 @@ class EventDecoder:
         "_carry",
         "_ends",
         "_fast",
-        "_high",
         "_learn_tries",
         "_sse",
         "_step",
+        "_surrogates",
         "_template",
-        "replaced",
         "skipped",
     )
 
     def __init__(self, *, max_line_size: int = DEFAULT_MAX_LINE_SIZE) -> None:
         self.skipped = 0
-        self.replaced = 0
         self._sse = SSEDecoder(max_line_size=max_line_size)
         # A run is decoded from bytes no longer than the line cap, so no line in
         # it can be longer; and a bounded size bounds its temporary copies.
@@ -108,11 +100,16 @@ class EventDecoder:
         self._ends = LineEnds()
         self._template: Template | None = None
         self._learn_tries = _LEARN_TRIES
-        self._carry = b""  # the start of an unfinished template event: see _MAX_CARRY
+        self._carry = b""  # the start of an unfinished event: see can_carry()
         # The template while the next bytes may take it at once, the SSE decoder
         # being idle (else None). Set after each _feed_all.
         self._fast: Template | None = None
-        self._high = ""  # a high surrogate that ended the last text, waiting for its pair
+        self._surrogates = Surrogates()
+
+    @property
+    def replaced(self) -> int:
+        """How many lone UTF-16 surrogates in the text became U+FFFD."""
+        return self._surrogates.replaced
 
     @property
     def error(self) -> ProtocolError | None:
@@ -141,12 +138,12 @@ class EventDecoder:
             # early) or a bad byte goes the longer way.
             try:
                 body = data[len(template.open) : len(data) - len(template.close)].decode()
-                text, after = _scanstring(body + '"', 0)
+                text, after = scanstring(body + '"', 0)
             except ValueError:
                 return self._feed_all(data)
             if (
                 after == len(body) + 1
-                and not self._high
+                and not self._surrogates.pending
                 and (92 not in data or (b"\\ud" not in data and b"\\uD" not in data))
             ):
                 return [text] if text else []
@@ -156,7 +153,7 @@ class EventDecoder:
         whole = self._carry + data if self._carry else data
         end = whole.rfind(b"\n\n") + 2
         if end < 2:  # not one whole event yet: nothing to give
-            if not _can_carry(whole, self._step):
+            if not can_carry(whole, self._step):
                 return self._feed_all(data)
             self._carry = whole
             return []
@@ -173,26 +170,26 @@ class EventDecoder:
             # string scanner alone (an inner quote or any bad byte ends it early).
             try:
                 body = whole[start:stop].decode()
-                text, after = _scanstring(body + '"', 0)
+                text, after = scanstring(body + '"', 0)
             except ValueError:
                 return self._feed_all(data)
             if after != len(body) + 1:
                 return self._feed_all(data)
             texts = [text]
         else:
-            batch = _batch(whole[start:stop], template.sep)
+            batch = decode_bodies(whole[start:stop], template.sep)
             if batch is None:
                 return self._feed_all(data)
             texts = batch
         if end < len(whole):
             rest = whole[end:]
-            if not _can_carry(rest, self._step):
+            if not can_carry(rest, self._step):
                 return self._feed_all(data)
             self._carry = rest
         else:
             self._carry = b""
-        if self._high or (92 in whole and (b"\\ud" in whole or b"\\uD" in whole)):
-            texts = self._pair(texts)
+        if self._surrogates.pending or may_hold_surrogates(whole):
+            texts = self._surrogates.pair(texts)
         if "" in texts:  # rare: test first, as filtering costs more
             texts = [text for text in texts if text]
         return texts  # type: ignore[return-value]
@@ -243,7 +240,7 @@ class EventDecoder:
             self._convert_all(events, out)
             if error is not None:
                 raise error
-            self._flush_high(out)
+            self._flush_surrogate(out)
         except ProtocolError as exc:
             self._fail(exc)
             if not out:
@@ -326,7 +323,7 @@ class EventDecoder:
             pos = whole
         if pos < len(data):
             rest = data[pos:]
-            if _can_carry(rest, self._step):
+            if can_carry(rest, self._step):
                 self._carry = rest  # an unfinished event: nothing to give yet
             else:
                 self._general(rest, out)
@@ -337,15 +334,15 @@ class EventDecoder:
 
         Any doubt about a text sends its event the general way.
         """
-        texts = _batch(region, template.sep)
+        texts = decode_bodies(region, template.sep)
         if texts is None:
             # Some event here is not a plain template event (a final-response amid
             # the run, say) or is malformed: find it by halves, in stream order.
             pieces = region.split(template.sep)
             self._pieces(template, pieces, 0, len(pieces), out)
             return
-        if self._high or b"\\ud" in region or b"\\uD" in region:
-            texts = self._pair(texts)
+        if self._surrogates.pending or may_hold_surrogates(region):
+            texts = self._surrogates.pair(texts)
         if "" in texts:  # rare: test first, as filtering costs more
             texts = [text for text in texts if text]
         out += texts
@@ -355,7 +352,7 @@ class EventDecoder:
     ) -> None:
         """Decode the texts ``pieces[lo:hi]``: in one batch if it can, else each half."""
         joined = template.sep.join(pieces[lo:hi]) if hi - lo > 1 else pieces[lo]
-        texts = _batch(joined, template.sep)
+        texts = decode_bodies(joined, template.sep)
         if texts is None:
             if hi - lo == 1:
                 self._general(template.open + joined + template.close, out)
@@ -364,54 +361,14 @@ class EventDecoder:
             self._pieces(template, pieces, lo, mid, out)
             self._pieces(template, pieces, mid, hi, out)
             return
-        if self._high or b"\\ud" in joined or b"\\uD" in joined:
-            texts = self._pair(texts)
+        if self._surrogates.pending or may_hold_surrogates(joined):
+            texts = self._surrogates.pair(texts)
         out += [text for text in texts if text]
 
-    def _pair(self, texts: list[str]) -> list[str]:
-        """Join surrogate pairs split across texts; replace lone surrogates with U+FFFD.
-
-        A high surrogate ending the last text waits in ``_high`` for the next.
-        Only a \\u escape in JSON makes a surrogate (strict UTF-8 has none), so
-        callers skip this for texts decoded from bytes without one.
-        """
-        if self._high:
-            texts[0] = self._high + texts[0]
-            self._high = ""
-        try:
-            "".join(texts).encode("utf-8")
-        except UnicodeEncodeError:
-            pass
-        else:
-            return texts  # no surrogate at all: nothing to do
-        fixed: list[str] = []
-        for text in texts:
-            if self._high:
-                text = self._high + text
-                self._high = ""
-            if text and _HIGH_SURROGATES[0] <= text[-1] <= _HIGH_SURROGATES[1]:
-                self._high = text[-1]
-                text = text[:-1]
-            fixed.append(self._whole(text))
-        return fixed
-
-    def _whole(self, text: str, *, count: bool = True) -> str:
-        """``text`` with surrogate pairs joined and lone surrogates as U+FFFD (counted)."""
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:
-            before = text.count("\ufffd")
-            text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-            if count:
-                self.replaced += text.count("\ufffd") - before
-        return text
-
-    def _flush_high(self, out: list[Event]) -> None:
+    def _flush_surrogate(self, out: list[Event]) -> None:
         """A high surrogate still waiting for its pair will not get it: U+FFFD."""
-        if self._high:
-            self._high = ""
-            self.replaced += 1
-            out.append("\ufffd")
+        if self._surrogates.pending:
+            out.append(self._surrogates.flush())
 
     def _general(self, data: bytes, out: list[Event]) -> None:
         """Decode LF-only bytes through the SSE decoder and convert its events."""
@@ -456,70 +413,24 @@ class EventDecoder:
             raise _bad_payload('"event" is not a string', raw)
         if name == "text-chunk":
             text = _string_field(obj, "text", raw)
-            if self._high or "\\u" in raw:
-                (text,) = self._pair([text])
+            if self._surrogates.pending or "\\u" in raw:
+                (text,) = self._surrogates.pair([text])
             if text:
                 out.append(text)
         elif name == "final-response":
-            self._flush_high(out)
+            self._flush_surrogate(out)
             message = _string_field(obj, "message", raw)
             if "\\u" in raw:  # repaired as the chunks are, to compare; the text counts
-                message = self._whole(message, count=False)
+                message = self._surrogates.whole(message, count=False)
             out.append(FinalResponse(message))
         elif name == "stream-end":
-            self._flush_high(out)
+            self._flush_surrogate(out)
             out.append(StreamEnd())
         elif name == "error":
-            self._flush_high(out)
+            self._flush_surrogate(out)
             out.append(ServerError(_error_message(obj, raw), raw))
         else:
             self.skipped += 1
-
-
-def _can_carry(rest: bytes, cap: int) -> bool:
-    """Whether an unfinished event may wait for the next feed: it could hold no error yet.
-
-    It is short (no line in it can be over the cap) and valid UTF-8 but for a
-    sequence cut at its end: a decoder that saw it now would raise nothing.
-    """
-    if len(rest) > min(_MAX_CARRY, cap):
-        return False
-    try:
-        rest.decode()
-    except UnicodeDecodeError as exc:
-        return exc.end == len(rest) and exc.reason == "unexpected end of data"
-    return True
-
-
-def _batch(region: bytes, sep: bytes) -> list[str] | None:
-    """The texts in ``region`` (JSON string bodies joined by ``sep``), or None.
-
-    Joined as the strings of one JSON array, all texts are decoded by one call of
-    json's C scanner. First every escaped quote ``\\"`` becomes ``\\u0022`` (the
-    same character), so that no quote is left inside a text; where a quote
-    follows an escaped backslash (``\\\\"``), ``\\\\`` first becomes ``\\u005c``, so
-    that only true escapes are rewritten. Then if every quote left is a delimiter,
-    the array's structure is exactly the texts: a backslash before a delimiter
-    would have been rewritten, so the quote count would be off. Anything else (a
-    quote, a control character, a bad escape or bad UTF-8 in some text) gives
-    None, and the caller takes the general way.
-    """
-    if 92 in region:
-        if b'\\\\"' in region:
-            region = region.replace(b"\\\\", b"\\u005c")
-        region = region.replace(b'\\"', b"\\u0022")
-    joined = region.replace(sep, b'","')
-    count = (len(region) - len(joined)) // (len(sep) - 3) + 1
-    if joined.count(34) != 2 * (count - 1):
-        return None
-    try:
-        source = '["' + joined.decode() + '"]'
-        texts, end = _scan(source, 0)
-    except (ValueError, StopIteration):  # bad UTF-8, or not JSON
-        return None
-    if end != len(source) or len(texts) != count:
-        return None  # cannot happen with the quote count right; kept as a guard
-    return texts  # type: ignore[no-any-return]
 
 
 def _string_field(obj: dict[str, Any], key: str, raw: str) -> str:

@@ -18,8 +18,11 @@ def setup_from_env() -> None:
     if level is None:
         return
     logger.setLevel(level)
-    if not any(getattr(h, "_darkai_env", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+    if not any(isinstance(h, _EnvHandler) for h in logger.handlers):
+        handler = _EnvHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        handler._darkai_env = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
+
+
+class _EnvHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The stderr handler DARKAI_LOG adds: one at most, however often it is set up."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
-import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -173,8 +173,9 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 def _caller_level() -> int:
     """The stacklevel of the first frame outside this package: the user's line."""
     level = 1
-    frame = sys._getframe(1)
+    here = inspect.currentframe()
+    frame = here.f_back if here is not None else None
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
         level += 1
     return level

@@ -1,4 +1,4 @@
-"""The ``darkai`` command: stream a DarkAI reply, chat, list the models, run a local server.
+"""The ``darkai`` command: stream a DarkAI reply, chat, list the models, serve.
 
 Usage (the command, if any, comes first)::
 
@@ -8,6 +8,10 @@ Usage (the command, if any, comes first)::
     darkai models [--json]            the models and aliases, marking the default
     darkai serve [--host HOST] [--port N] [--delay SECONDS]
                                       the built-in server in the foreground, until Ctrl-C
+    darkai gateway [--host 127.0.0.1] [--port 8000] [--base-url URL | --local]
+                   [--api-key KEY] [--timeout SECONDS]
+                                      DarkAI as an OpenAI-compatible API, until Ctrl-C
+                                      (or SIGTERM: exit 0)
     darkai batch INPUT -o OUTPUT [--concurrency N] [--resume] [options]
                                       a reply to every row of a JSONL file, appended to
                                       OUTPUT as each finishes (see ``darkai batch --help``)
@@ -27,7 +31,8 @@ on stdout. ``darkai chat`` keeps going after a failed turn and exits with the co
 session's last error. Exit codes:
 
       0  success
-      1  any other error: another DarkAIError, or `serve` cannot listen
+      1  any other error: another DarkAIError, or `serve` or `gateway` cannot
+         listen
       2  usage: bad arguments or options, no prompt or an empty one
       3  the server could not be reached, or the connection failed
          (APIConnectionError)
@@ -61,6 +66,7 @@ from ._cli._chat import run_chat
 from ._cli._commands import report_error, run_ask, run_models, run_serve
 from ._cli._console import Console, one_line
 from ._cli._exit import BROKEN_PIPE, ERROR, INTERRUPTED, UsageError
+from ._cli._gateway import run_gateway
 from ._cli._render import JsonRenderer, Renderer, TextRenderer
 from ._exceptions import DarkAIError, StreamIntegrityWarning
 from ._logging import logger
@@ -112,6 +118,8 @@ def _run(args: argparse.Namespace, console: Console, renderer: Renderer | None) 
         return run_models(args, console)
     if args.command == "serve":
         return run_serve(args, console)
+    if args.command == "gateway":
+        return run_gateway(args, console)
     if args.command == "batch":
         from ._cli._batch import run_batch  # asyncio and the batch only when asked for
 

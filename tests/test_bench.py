@@ -56,7 +56,8 @@ SECTION_TITLES = (
     "3. Latency to the first chunk",
     "4. Memory",
     "5. Start-up",
-    "6. Batch",
+    "6. Gateway",
+    "7. Batch",
     "Targets",
 )
 TARGETS = (
@@ -76,6 +77,8 @@ TARGETS = (
     "python -c 'import darkai_sdk' / 'import requests'",
     "import darkai_sdk / import requests, in-process only",
     "import darkai_sdk leaves aiohttp unimported",
+    "openai client through the gateway / AsyncDarkAI direct",
+    "streams at once through one gateway, every text right",
     "batch.run own cost per row (no I/O), worst",
     "batch.run rows/s / bare gather over HTTP, worst",
     "darkai batch peak RSS, 4x the rows - 1x",
@@ -166,6 +169,16 @@ def test_quick_run_json_has_every_other_figure(
     assert memory["endless"]["error"].startswith("ProtocolError")
     assert all(_positive(ms) for ms in sections["startup"]["median_ms"].values())
     assert sections["startup"]["darkai_sdk_imports_aiohttp"] is False
+    gateway = sections["gateway"]
+    assert gateway["throughput"]["body"] == "utf8-64-large"
+    assert set(gateway["throughput"]["mchars_per_s"]) == {"direct", "openai"}
+    assert all(_positive(rate) for rate in gateway["throughput"]["mchars_per_s"].values())
+    assert _positive(gateway["throughput"]["ratio"])
+    concurrent = gateway["concurrent"]
+    assert concurrent["streams"] == 50 and concurrent["wrong"] == {"direct": 0, "gateway": 0}
+    for path in ("direct", "gateway"):
+        assert all(_positive(ms) for ms in concurrent["first_chunk_ms"][path].values())
+    assert set(concurrent["added_ms"]) == {"p50", "p99"}
     batch = sections["batch"]
     for width in ("1", "8", "64", "256"):
         figures = batch[width]
@@ -381,3 +394,17 @@ def test_run_async_hands_back_the_result_and_the_error(tools: dict[str, ModuleTy
         assert core.run_async(runner, value()) == [b"x" * 10]
         with pytest.raises(LookupError, match="the coroutine's own error"):
             core.run_async(runner, fails())
+
+
+def test_a_wrong_text_through_the_gateway_fails_the_run(
+    tools: dict[str, ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    gateway = importlib.import_module("_bench_gateway")
+    monkeypatch.setattr(gateway, "SMALL_TEXT", "not the reply the server sends")
+    assert tools["bench"].main(["--quick", "--quiet", "--only", "gateway"]) == 1
+    table = capsys.readouterr().out
+    assert "FAILED" in table
+    assert "gateway: 50 of 50 concurrent gateway texts wrong" in table
+    assert "gateway: 50 of 50 concurrent direct texts wrong" in table

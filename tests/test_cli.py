@@ -66,17 +66,20 @@ def darkai(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[
 
 
 @contextmanager
-def started(*args: str, stdin: bytes | None = None) -> Iterator[subprocess.Popen[bytes]]:
+def started(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Start the command with pipes for stdout and stderr; kill it if the test ends early.
 
-    ``stdin`` is written to the command's stdin, which is then closed (default: empty).
+    ``stdin`` is written to the command's stdin, which is then closed (default: empty);
+    ``env`` is added to the environment.
     """
     process = subprocess.Popen(
         [sys.executable, "-c", SIGINT_WRAPPER, *args],
         stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=_env(),
+        env={**_env(), **(env or {})},
         cwd=ROOT,
     )
     if process.stdin is not None and stdin is not None:

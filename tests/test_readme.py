@@ -8,13 +8,15 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from gatewayservers import GatewayThread
 
 from darkai_sdk import AsyncDarkAI, DarkAI
-from darkai_sdk.testing import DarkAIServer, Reply
+from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -97,11 +99,17 @@ PYTHON_BLOCKS = [block for block in readme_blocks() if block.language == "python
 RUNNABLE = [block for block in PYTHON_BLOCKS if block.not_executed is None]
 
 
-def child_env(server: DarkAIServer) -> dict[str, str]:
-    """The environment of a block: the local server as the endpoint, no proxy, no logging."""
+def child_env(server: DarkAIServer, gateway: GatewayThread | None = None) -> dict[str, str]:
+    """The environment of a block: the local server as the endpoint, no proxy, no logging.
+
+    With ``gateway`` (for a block that uses the openai client), the openai client's
+    variables point at the gateway in front of the server, as the README sets them.
+    """
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
     env.pop("DARKAI_LOG", None)
     env["DARKAI_BASE_URL"] = server.url
+    if gateway is not None:
+        env.update(OPENAI_BASE_URL=gateway.base_url, OPENAI_API_KEY="unused")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     return env
 
@@ -129,16 +137,18 @@ def test_readme_python_block_runs(block: Block, tmp_path: Path) -> None:
     name = "test_readme_block.py" if block.kind == "pytest" else "readme_block.py"
     path = tmp_path / name
     path.write_text(block.code, encoding="utf-8")
+    uses_openai = "from openai import" in block.code
     # Replies come in several chunks with pauses, as from the real service.
     with DarkAIServer(reply=Reply(chunk_size=6, delay=0.002)) as server:
-        result = subprocess.run(
-            command(block, path),
-            capture_output=True,
-            text=True,
-            timeout=BLOCK_TIMEOUT,
-            cwd=tmp_path,
-            env=child_env(server),
-        )
+        with GatewayThread(server.url) if uses_openai else nullcontext() as gateway:
+            result = subprocess.run(
+                command(block, path),
+                capture_output=True,
+                text=True,
+                timeout=BLOCK_TIMEOUT,
+                cwd=tmp_path,
+                env=child_env(server, gateway),
+            )
         requests = server.requests
     report = f"README.md line {block.line} ({block.kind}):\n{result.stdout}\n{result.stderr}"
     assert result.returncode == 0, report
@@ -148,6 +158,9 @@ def test_readme_python_block_runs(block: Block, tmp_path: Path) -> None:
         return
     if "print(" in block.code or ".display(" in block.code:
         assert result.stdout.strip(), f"printed nothing\n{report}"
+    if uses_openai:  # through the gateway to our server, and back whole
+        assert len(requests) == 1, report
+        assert result.stdout == default_reply_text(requests[0].prompt or "", "gpt-4o"), report
     # A block that makes a request without its own server must have used ours.
     uses_client = re.search(r"\b(Async)?DarkAI\b", block.code) is not None
     if uses_client and "DarkAIServer" not in block.code:
@@ -159,6 +172,16 @@ def test_the_readme_has_python_blocks_of_every_kind() -> None:
     kinds = [block.kind for block in RUNNABLE]
     assert len(RUNNABLE) >= 8
     assert {"script", "ipython", "pytest"} <= set(kinds)
+
+
+def test_the_openai_example_is_five_lines_and_the_command_comes_first() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Any OpenAI client\n", 1)[1].split("\n## ", 1)[0]
+    assert "```sh\ndarkai gateway --local" in section
+    (example,) = [block for block in RUNNABLE if "from openai import" in block.code]
+    assert example.code.startswith("from openai import OpenAI\n")
+    assert len([line for line in example.code.splitlines() if line.strip()]) == 5
+    assert section.index("darkai gateway --local") < section.index("from openai import")
 
 
 def test_few_blocks_are_marked_not_executed() -> None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from _bench_batch import Batch
 from _bench_core import Config, Context, Result, Section
+from _bench_gateway import Gateway
 from _bench_latency import Latency
 from _bench_memory import Memory
 from _bench_server import Reply, encode_replies
@@ -31,6 +32,7 @@ SECTIONS: dict[str, Callable[[Config], Section]] = {
     "latency": Latency,
     "memory": Memory,
     "startup": Startup,
+    "gateway": Gateway,
     "batch": Batch,
 }
 

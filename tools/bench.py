@@ -16,7 +16,11 @@ round by round, then prints medians, ratios, and PASS/FAIL against the targets:
 3. latency to the first chunk, ours against the raw transport;
 4. peak RSS growth over a long reply and a line that never ends, in fresh
    processes (tools/_bench_memprobe.py);
-5. start-up: ``import darkai_sdk`` against ``import requests``, ``--help``.
+5. start-up: ``import darkai_sdk`` against ``import requests``, ``--help``;
+6. the gateway (``darkai gateway`` in processes of its own): the openai client
+   through it against AsyncDarkAI direct on the 64-char body, and 500 streams
+   at once through one gateway, every text checked, with the time it adds to
+   the first chunk.
 
 Every contender's text is checked against the text sent (sha256). Exit status:
 1 when a contender received the wrong text or a part broke; otherwise 0, even

@@ -1,4 +1,5 @@
-"""The command line: ``darkai [options] PROMPT``, ``darkai chat``, ``models`` and ``serve``."""
+"""The command line: ``darkai [options] PROMPT`` and the commands ``chat``, ``models``, ``serve``,
+``gateway`` and ``batch``."""
 
 from __future__ import annotations
 
@@ -8,13 +9,16 @@ from collections.abc import Sequence
 from .._version import __version__
 from ._exit import exit_code_table
 
-__all__ = ["COMMANDS", "LOCAL_DELAY", "parse_args"]
+__all__ = ["COMMANDS", "GATEWAY_KEY_VARIABLE", "LOCAL_DELAY", "parse_args"]
 
 #: Commands are recognised only as the first argument; anything else is a prompt.
-COMMANDS = ("chat", "models", "serve", "batch")
+COMMANDS = ("chat", "models", "serve", "gateway", "batch")
 
 #: Seconds between two chunks of the built-in server, so streaming is visible.
 LOCAL_DELAY = 0.04
+
+#: The environment variable ``darkai gateway`` reads its API key from, without --api-key.
+GATEWAY_KEY_VARIABLE = "DARKAI_GATEWAY_API_KEY"
 
 _OVERVIEW = """\
 Stream replies from the DarkAI chat API.
@@ -26,6 +30,8 @@ commands (the command comes first):
   darkai models [--json]        list the models and aliases, marking the default
   darkai serve [--host HOST] [--port N]
                                 run the built-in local DarkAI server until Ctrl-C
+  darkai gateway [--port 8000] [--local]
+                                serve DarkAI as an OpenAI-compatible API until Ctrl-C
   darkai batch INPUT.jsonl -o OUTPUT.jsonl [options]
                                 a reply to every prompt of a file, several at once
 """
@@ -33,6 +39,7 @@ commands (the command comes first):
 _EXAMPLES = """\
 examples:
   darkai --local "hello"                  try it on the built-in server, no network
+  darkai gateway --local                  any OpenAI client, at http://127.0.0.1:8000/v1
   darkai -m gpt-4o "why is the sky blue?"
   git diff | darkai --system "Review this diff."
   darkai --json "hi" | jq -r 'select(.type == "text").text'
@@ -40,6 +47,8 @@ examples:
 environment:
   DARKAI_BASE_URL   the endpoint when --base-url is not given
   DARKAI_LOG        debug, info or warning: the SDK's log on stderr
+  DARKAI_GATEWAY_API_KEY
+                    the key `darkai gateway` requires when --api-key is not given
 """
 
 
@@ -91,35 +100,19 @@ def _port(text: str) -> int:
     return value
 
 
-def _add_reply_options(parser: argparse.ArgumentParser) -> None:
-    add_client_options(parser)
-    _add_output_options(parser)
-
-
-def add_client_options(parser: argparse.ArgumentParser) -> None:
-    """The options of the model, the system message and the client (not those of output)."""
-    parser.add_argument(
-        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
-    )
-    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
+def _add_client_options(
+    parser: argparse.ArgumentParser, *, local: str, timeout: str, strict: str
+) -> None:
+    """The endpoint (``--base-url`` or ``--local``) and how the client reaches it."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--base-url",
         metavar="URL",
         help="the chat endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
     )
-    where.add_argument(
-        "--local",
-        action="store_true",
-        help="start the built-in local server and talk to it over HTTP (a demo; no network)",
-    )
+    where.add_argument("--local", action="store_true", help=local)
     parser.add_argument("--proxy", metavar="URL", help="send requests through this HTTP proxy")
-    parser.add_argument(
-        "--timeout",
-        metavar="SECONDS",
-        type=_positive_float,
-        help="give up when a request takes longer than this in all (default: 600)",
-    )
+    parser.add_argument("--timeout", metavar="SECONDS", type=_positive_float, help=timeout)
     parser.add_argument(
         "--max-retries",
         metavar="N",
@@ -127,10 +120,25 @@ def add_client_options(parser: argparse.ArgumentParser) -> None:
         default=2,
         help="retries of a request that fails before any text arrives (default: 2)",
     )
+    parser.add_argument("--strict", action="store_true", help=strict)
+
+
+def _add_reply_options(parser: argparse.ArgumentParser) -> None:
+    add_request_options(parser)
+    _add_output_options(parser)
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--system`` and the client's options, of a command that sends prompts."""
     parser.add_argument(
-        "--strict",
-        action="store_true",
-        help="a final-response that differs from the streamed text is an error (exit 6), "
+        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
+    )
+    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
+    _add_client_options(
+        parser,
+        local="start the built-in local server and talk to it over HTTP (a demo; no network)",
+        timeout="give up when a request takes longer than this in all (default: 600)",
+        strict="a final-response that differs from the streamed text is an error (exit 6), "
         "not a warning",
     )
 
@@ -149,7 +157,8 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
 def _prompt_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="darkai",
-        usage="darkai [options] PROMPT ...\n       darkai {chat,models,serve} [options]",
+        usage="darkai [options] PROMPT ...\n"
+        "       darkai {chat,models,serve,gateway,batch} [options]",
         description=_OVERVIEW,
         epilog=_EXAMPLES + "\n" + _exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -211,6 +220,40 @@ def _serve_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _gateway_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="darkai gateway",
+        description="Serve DarkAI models through the OpenAI chat API (POST /v1/chat/completions, "
+        "GET /v1/models) for any OpenAI client, until Ctrl-C. Prints its base URL, then one "
+        "log line per request on stderr. A reply lost mid-stream reaches the client as an "
+        "error, never as a finished reply.",
+        epilog="then, elsewhere: OPENAI_BASE_URL=http://127.0.0.1:8000/v1 OPENAI_API_KEY=any "
+        "your-openai-program",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_port, default=8000, help="port to bind (default: 8000; 0: a free port)"
+    )
+    _add_client_options(
+        parser,
+        local="put the built-in local DarkAI server behind the gateway (a demo; no network)",
+        timeout="give up on the DarkAI server after this long without a byte (default: 120)",
+        strict="a final-response that differs from the streamed text ends the reply with an "
+        "error, not a warning",
+    )
+    parser.add_argument(
+        "--api-key",
+        metavar="KEY",
+        help="require 'Authorization: Bearer KEY' from clients "
+        f"(default: ${GATEWAY_KEY_VARIABLE}, else no key)",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"
+    )
+    parser.set_defaults(command="gateway")
+    return parser
+
+
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
     if argv and argv[0] == "batch":
@@ -218,6 +261,11 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
         return batch_parser().parse_args(argv[1:])
     if argv and argv[0] in COMMANDS:
-        parser = {"chat": _chat_parser, "models": _models_parser, "serve": _serve_parser}[argv[0]]()
+        parser = {
+            "chat": _chat_parser,
+            "models": _models_parser,
+            "serve": _serve_parser,
+            "gateway": _gateway_parser,
+        }[argv[0]]()
         return parser.parse_args(argv[1:])
     return _prompt_parser().parse_args(argv)

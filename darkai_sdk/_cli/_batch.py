@@ -18,7 +18,7 @@ from .._models import resolve_model
 from .._redact import redact_url
 from ..batch import DEFAULT_CONCURRENCY, BatchInputError, BatchResult, BatchRow, InputFile, run
 from ..batch import read_input as read_rows
-from ._commands import _local_server, checked_text, configured_client
+from ._commands import checked_text, configured_client, local_server
 from ._console import Console
 from ._exit import CONNECTION, ERROR, INTERRUPTED, OK, USAGE, UsageError, exit_code
 from ._progress import BatchProgress
@@ -88,7 +88,7 @@ def _run_rows(
     if todo == 0:
         console.note(f"darkai: nothing to do: every row of {args.input} is in {args.output}")
         return OK
-    local = _local_server() if args.local else contextlib.nullcontext(args.base_url)
+    local = local_server() if args.local else contextlib.nullcontext(args.base_url)
     with local as base_url:
         client = _client(args, base_url, console)
         progress = BatchProgress(console, todo)

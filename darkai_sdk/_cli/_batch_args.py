@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..batch import DEFAULT_CONCURRENCY
-from ._args import add_client_options, positive_int
+from ._args import add_request_options, positive_int
 
 __all__ = ["batch_parser"]
 
@@ -68,7 +68,7 @@ def batch_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="continue OUTPUT: skip the rows it holds whole, run the rest and the failed again",
     )
-    add_client_options(parser)
+    add_request_options(parser)
     parser.add_argument(
         "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"
     )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "checked_text",
     "configured_client",
+    "local_server",
     "open_client",
     "read_prompt",
     "report_error",
@@ -93,7 +94,7 @@ def read_prompt(args: argparse.Namespace, console: Console) -> str:
 
 
 @contextlib.contextmanager
-def _local_server() -> Iterator[str]:
+def local_server() -> Iterator[str]:
     """Run the built-in server in a thread for the duration; yield its URL."""
     from ..testing import DarkAIServer, Reply
 
@@ -112,7 +113,7 @@ def open_client(args: argparse.Namespace, console: Console) -> Iterator[DarkAI]:
     with contextlib.ExitStack() as stack:
         base_url: str | None = args.base_url
         if args.local:
-            base_url = stack.enter_context(_local_server())
+            base_url = stack.enter_context(local_server())
         from .._sync._client import DarkAI
 
         client = stack.enter_context(configured_client(DarkAI, args, base_url, console))

@@ -47,7 +47,7 @@ INTERRUPTED = 130
 #: (code, meaning): the table in ``darkai --help`` and in darkai_sdk.cli's docstring.
 EXIT_CODES: tuple[tuple[int, str], ...] = (
     (OK, "success"),
-    (ERROR, "any other error: another DarkAIError, or `serve` cannot listen"),
+    (ERROR, "any other error: another DarkAIError, or `serve` or `gateway` cannot listen"),
     (USAGE, "usage: bad arguments or options, no prompt or an empty one"),
     (CONNECTION, "the server could not be reached, or the connection failed (APIConnectionError)"),
     (TIMEOUT, "a connect, read or total timeout expired (APITimeoutError)"),

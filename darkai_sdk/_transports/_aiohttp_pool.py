@@ -58,13 +58,19 @@ class GuardedProtocol(ResponseHandler):
         self._framing = 0
 
     def data_received(self, data: bytes) -> None:
-        if self._parked:
-            if data:
-                logger.debug("closing a pooled connection: %d unexpected bytes", len(data))
+        if not data:
+            # aiohttp resuming its parser on bytes it already holds (once per HTTP
+            # chunk read when the chunks are small): nothing new from the peer.
+            super().data_received(data)
+            if self._parked and self.should_close:
                 self.close()
             return
+        if self._parked:
+            logger.debug("closing a pooled connection: %d unexpected bytes", len(data))
+            self.close()
+            return
         payload = self._payload
-        if payload is None or payload.is_eof() or not data:
+        if payload is None or payload.is_eof():
             super().data_received(data)
         else:
             before = _progress(payload)

@@ -12,7 +12,6 @@ prints the scenario that failed.
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Iterator
 
@@ -31,8 +30,6 @@ EXAMPLES = 200
 LIMITS = Timeout(connect=5, read=5, total=10)
 #: Seconds one run may take; every scenario is over in well under one.
 RUN_BOUND = 5.0
-#: True in the generated sync twin, where AsyncDarkAI reads DarkAI.
-SYNC = DarkAI.__name__ == "DarkAI"
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +55,7 @@ def _read(url: str) -> tuple[str, DarkAIError | None]:
 def _fds_settle(limit: int) -> int:
     """Open fds, once the server has closed its side too (it may lag a moment)."""
     deadline = time.monotonic() + 3.0
-    generation = 0
     while open_fds() > limit and time.monotonic() < deadline:
-        if SYNC and generation <= 2:
-            # urllib3 2.x closes a pool's connections only when the pool is collected,
-            # and an error's traceback keeps the last response (and so its pool) in a
-            # reference cycle: after DarkAI.close() they wait for the garbage collector.
-            gc.collect(generation)
-            generation += 1
         sleep(0.005)
     return open_fds()
 
