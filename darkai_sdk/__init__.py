@@ -30,9 +30,11 @@ from ._exceptions import (
     StreamIntegrityWarning,
     UnknownModelError,
 )
+from ._info import Headers, RequestInfo, ResponseInfo
 from ._logging import setup_from_env
 from ._models import DEFAULT_MODEL, MODEL_ALIASES, MODELS, resolve_model
 from ._prompt import Messages, format_prompt
+from ._reply import StreamMetrics
 from ._timeout import Timeout
 from ._version import __version__
 
@@ -48,6 +50,10 @@ __all__ = [
     "Stream",
     "AsyncStream",
     "Timeout",
+    "StreamMetrics",
+    "Headers",
+    "RequestInfo",
+    "ResponseInfo",
     "Messages",
     "format_prompt",
     "resolve_model",

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ._info import REQUEST_ID_HEADER, Headers
+
 __all__ = [
     "DarkAIError",
     "APIConnectionError",
@@ -54,8 +56,9 @@ class APITimeoutError(APIConnectionError):
 class APIStatusError(DarkAIError):
     """The server answered with a non-2xx status.
 
-    ``status_code``, ``body`` (text, capped) and ``headers`` describe the
-    answer; ``retry_after`` is the server's requested wait in seconds, if any.
+    ``status_code``, ``body`` (text, capped) and ``headers`` (names in any
+    case) describe the answer; ``request_id`` is its ``x-request-id`` header,
+    if any; ``retry_after`` is the server's requested wait in seconds, if any.
     """
 
     def __init__(
@@ -71,8 +74,13 @@ class APIStatusError(DarkAIError):
         super().__init__(message, partial_text=partial_text)
         self.status_code = status_code
         self.body = body
-        self.headers: dict[str, str] = dict(headers or {})
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers or {})
         self.retry_after = retry_after
+
+    @property
+    def request_id(self) -> str | None:
+        """The answer's ``x-request-id`` header (for the service's support), or None."""
+        return self.headers.get(REQUEST_ID_HEADER)
 
 
 class BadRequestError(APIStatusError):

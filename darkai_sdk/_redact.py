@@ -8,6 +8,7 @@ from typing import AnyStr, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from ._exceptions import APIStatusError, DarkAIError, ProtocolError
+from ._info import Headers
 
 __all__ = [
     "redact_url",
@@ -16,11 +17,15 @@ __all__ = [
     "scrub",
     "scrub_bytes",
     "mask_error",
+    "mask_headers",
+    "hide_credentials",
     "wrap_error",
     "SECRET_HEADERS",
 ]
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+# What hooks never see the value of: the credentials sent, and the ones a server sets.
+_HIDDEN_HEADERS = SECRET_HEADERS | {"set-cookie"}
 _MASK = "****"
 # Authorization schemes: words of a secret header value that give nothing away.
 _SCHEMES = frozenset({"basic", "bearer", "digest", "negotiate", "token"})
@@ -143,10 +148,31 @@ def mask_error(error: DarkAIError, secrets: Iterable[str]) -> DarkAIError:
     error.message = scrub(error.message, secrets)
     if isinstance(error, APIStatusError):
         error.body = scrub(error.body, secrets)
-        error.headers = {name: scrub(value, secrets) for name, value in error.headers.items()}
+        error.headers = mask_headers(error.headers, secrets)
     if isinstance(error, ProtocolError) and error.line is not None:
         error.line = scrub(error.line, secrets)
     return error
+
+
+def mask_headers(headers: Mapping[str, str], secrets: Iterable[str]) -> Headers:
+    """``headers`` with every secret in their values masked (the same object if none is)."""
+    secrets = tuple(secrets)
+    if isinstance(headers, Headers) and not secrets:
+        return headers
+    return Headers((name, scrub(value, secrets)) for name, value in headers.items())
+
+
+def hide_credentials(headers: Mapping[str, str], secrets: Iterable[str]) -> Headers:
+    """``headers`` for a log: secrets masked, and credential headers' values hidden whole.
+
+    ``Authorization``, ``Cookie``, ``Proxy-Authorization``, ``X-Api-Key`` and
+    ``Set-Cookie`` show as ``****`` whatever they hold.
+    """
+    secrets = tuple(secrets)
+    return Headers(
+        (name, _MASK if name.lower() in _HIDDEN_HEADERS else scrub(value, secrets))
+        for name, value in headers.items()
+    )
 
 
 def wrap_error(cls: type[_E], what: str, exc: BaseException, secrets: Iterable[str]) -> _E:

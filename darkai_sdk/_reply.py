@@ -7,7 +7,8 @@ import inspect
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 
 from ._events import FinalResponse, ServerError, StreamEnd
 from ._exceptions import (
@@ -17,8 +18,37 @@ from ._exceptions import (
     StreamIntegrityError,
     StreamIntegrityWarning,
 )
+from ._info import Headers
 
-__all__ = ["ReplyState"]
+__all__ = ["ReplyState", "StreamMetrics"]
+
+_NO_HEADERS = Headers()
+
+
+@dataclass(frozen=True, slots=True)
+class StreamMetrics:
+    """How one reply went, so far: a snapshot taken when ``stream.metrics`` is read.
+
+    Times are in seconds from the start of iteration (when the request is sent).
+    """
+
+    #: Until the first text arrived (retries and their waits included); None before.
+    time_to_first_text: float | None
+    #: Until now, or until the reply ended (whole, failed or closed).
+    elapsed: float
+    #: Characters of text received.
+    chars: int
+    #: Events received: each text chunk, final-response, stream-end and error
+    #: (events of unknown name are skipped, not counted).
+    events: int
+    #: Times the request was retried before the reply began.
+    retries: int
+    #: ``chars / elapsed`` (0.0 before any time has passed).
+    chars_per_second: float
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The metrics as a JSON-ready dict."""
+        return asdict(self)
 
 
 class ReplyState:
@@ -41,11 +71,16 @@ class ReplyState:
         "_replaced",
         "append",
         "done",
+        "ended",
         "error",
+        "events",
         "final_message",
+        "first_text",
+        "headers",
         "raise_on_mismatch",
         "retries",
         "started",
+        "status_code",
     )
 
     def __init__(self, *, raise_on_mismatch: bool = False, keep_text: bool = True) -> None:
@@ -61,8 +96,49 @@ class ReplyState:
         self.done = False
         self.error: DarkAIError | None = None
         self.raise_on_mismatch = raise_on_mismatch
-        self.started = time.monotonic()
+        #: time.monotonic() when iteration began, the first text arrived (the time of
+        #: the latest read until text has come), the reply ended.
+        self.started: float | None = None
+        self.first_text: float | None = None
+        self.ended: float | None = None
+        #: Events other than text chunks: final-response, stream-end, error.
+        self.events = 0
         self.retries = 0
+        #: The response being read, once the reply began.
+        self.status_code: int | None = None
+        self.headers = _NO_HEADERS
+
+    def begin(self) -> None:
+        """Iteration starts: the request is about to be sent."""
+        self.started = time.monotonic()
+
+    def began(self, status_code: int, headers: Mapping[str, str]) -> None:
+        """A response arrived whose body is the reply (or, on a retry, its next try)."""
+        self.status_code = status_code
+        self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+
+    def end(self) -> None:
+        """The reply ended (whole, failed or closed): its clock stops."""
+        if self.ended is None:
+            self.ended = time.monotonic()
+
+    def metrics(self) -> StreamMetrics:
+        """A snapshot of how the reply went so far."""
+        started = self.started
+        if started is None:
+            return StreamMetrics(None, 0.0, 0, 0, self.retries, 0.0)
+        end = self.ended if self.ended is not None else time.monotonic()
+        elapsed = max(0.0, end - started)
+        chars = self.received
+        first = None if self.first_text is None or not chars else self.first_text - started
+        return StreamMetrics(
+            time_to_first_text=first,
+            elapsed=elapsed,
+            chars=chars,
+            events=self.chunks + self.events,
+            retries=self.retries,
+            chars_per_second=chars / elapsed if elapsed > 0 else 0.0,
+        )
 
     def settle(self) -> None:
         """Move the chunks given so far into the UTF-8 store (or the tally)."""
@@ -141,13 +217,9 @@ class ReplyState:
             return False
         return hashlib.blake2b(data, digest_size=16).digest() == self._digest.digest()
 
-    @property
-    def elapsed(self) -> float:
-        """Seconds since the reply was asked for."""
-        return time.monotonic() - self.started
-
     def handle(self, event: FinalResponse | StreamEnd | ServerError) -> bool:
         """Apply a non-text event; True at stream-end. Errors keep the text received."""
+        self.events += 1
         if type(event) is StreamEnd:
             self.done = True
             return True

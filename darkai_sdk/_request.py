@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -11,6 +12,7 @@ from urllib.parse import urljoin, urlsplit
 
 from ._exceptions import APIStatusError
 from ._redact import redact_url, scrub
+from ._timeout import DEFAULT_TIMEOUT, Timeout
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -20,6 +22,7 @@ __all__ = [
     "check_sendable",
     "resolve_base_url",
     "validate_headers",
+    "merge_headers",
     "redirect_request",
     "MAX_REDIRECTS",
 ]
@@ -41,13 +44,17 @@ _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """One POST to the chat endpoint, ready for a transport to send."""
+    """One POST to the chat endpoint, ready for a transport to send.
+
+    ``timeout`` bounds this request (each attempt of it) at the transport.
+    """
 
     url: str
     headers: Mapping[str, str]
     body: bytes
     model: str = ""
     redirects: int = field(default=0, compare=False)
+    timeout: Timeout = DEFAULT_TIMEOUT
 
 
 def resolve_base_url(base_url: str | None) -> str:
@@ -94,6 +101,7 @@ def build_request(
     *,
     headers: Mapping[str, str] | None = None,
     extra_body: Mapping[str, Any] | None = None,
+    timeout: Timeout = DEFAULT_TIMEOUT,
 ) -> Request:
     """Build the POST of ``{"query": prompt, "model": model}`` (plus ``extra_body``).
 
@@ -102,11 +110,7 @@ def build_request(
     """
     check_sendable("the prompt", prompt)
     check_sendable("the model name", model)
-    merged = dict(BASE_HEADERS)
-    if headers:
-        lowered = {name.lower() for name in headers}
-        merged = {k: v for k, v in merged.items() if k not in lowered}
-        merged.update(headers)
+    merged = merge_headers(BASE_HEADERS, headers)
     payload: dict[str, Any] = {"query": prompt, "model": model}
     if extra_body:
         if not isinstance(extra_body, Mapping):
@@ -123,7 +127,17 @@ def build_request(
         raise TypeError(f"extra_body is not JSON-serialisable: {exc}") from None
     # The prompt and model are checked above: only extra_body can hold one now.
     check_sendable("extra_body", text)
-    return Request(url=url, headers=merged, body=text.encode("utf-8"), model=model)
+    return Request(url=url, headers=merged, body=text.encode("utf-8"), model=model, timeout=timeout)
+
+
+def merge_headers(base: Mapping[str, str], overrides: Mapping[str, str] | None) -> dict[str, str]:
+    """``base`` with ``overrides`` on top: a name in ``overrides`` replaces it in any case."""
+    if not overrides:
+        return dict(base)
+    lowered = {name.lower() for name in overrides}
+    merged = {k: v for k, v in base.items() if k.lower() not in lowered}
+    merged.update(overrides)
+    return merged
 
 
 def check_sendable(what: str, text: str) -> None:
@@ -193,10 +207,4 @@ def redirect_request(
             f"too many redirects (more than {MAX_REDIRECTS}), last to {shown}",
             status_code=status,
         )
-    return Request(
-        url=target,
-        headers=request.headers,
-        body=request.body,
-        model=request.model,
-        redirects=request.redirects + 1,
-    )
+    return dataclasses.replace(request, url=target, redirects=request.redirects + 1)

@@ -217,6 +217,11 @@ def test_json_prints_one_event_per_line_then_a_summary(
     assert done["characters"] == len(TEXT)
     assert isinstance(done["seconds"], float) and done["seconds"] >= 0
     assert done["final_message_matches"] is matches
+    metrics = done["metrics"]
+    assert (metrics["chars"], metrics["retries"]) == (len(TEXT), 0)
+    assert metrics["events"] == len(texts) + (2 if final_response is not False else 1)
+    assert 0 <= metrics["time_to_first_text"] <= metrics["elapsed"]
+    assert metrics["chars_per_second"] == pytest.approx(len(TEXT) / metrics["elapsed"], rel=1e-3)
     if matches is False:
         assert result.stderr.startswith("darkai: warning: final-response")
 
@@ -230,6 +235,7 @@ def test_json_reports_an_error_with_the_partial_text(server: DarkAIServer) -> No
     assert error["type"] == "error"
     assert error["error"] == "IncompleteStreamError"
     assert error["partial_text"] == TEXT[:8]
+    assert (error["metrics"]["chars"], error["metrics"]["events"]) == (8, 2)
     assert error["message"] in result.stderr
     assert_one_error_line(result.stderr)
 
@@ -345,6 +351,8 @@ def test_ctrl_c_stops_at_once_and_keeps_the_partial_output(
     if json_mode:
         *texts, last = json_lines(output)
         assert "".join(event["text"] for event in texts) == TEXT[:12]
+        metrics = last.pop("metrics")
+        assert metrics["chars"] == 12 and metrics["events"] == 2
         assert last == {
             "type": "error",
             "error": "KeyboardInterrupt",

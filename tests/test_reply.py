@@ -16,7 +16,7 @@ from darkai_sdk._exceptions import (
     StreamIntegrityError,
     StreamIntegrityWarning,
 )
-from darkai_sdk._reply import ReplyState
+from darkai_sdk._reply import ReplyState, StreamMetrics
 
 
 def _state(*chunks: str, raise_on_mismatch: bool = False) -> ReplyState:
@@ -42,13 +42,38 @@ def test_text_joins_the_chunks() -> None:
     assert _state("Hel", "lo", ", world").text == "Hello, world"
 
 
-def test_elapsed_counts_seconds_from_creation(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_metrics_count_from_begin_and_stop_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
     now = [100.0]
     monkeypatch.setattr(time, "monotonic", lambda: now[0])
     state = ReplyState()
-    assert state.elapsed == 0
+    assert state.metrics() == StreamMetrics(None, 0.0, 0, 0, 0, 0.0)  # not begun
+    state.begin()
     now[0] = 102.5
-    assert state.elapsed == 2.5
+    assert state.metrics().elapsed == 2.5
+    state.first_text = 101.0
+    state.append("Hello")
+    state.append(" you")
+    state.settle()
+    state.handle(StreamEnd())
+    state.end()
+    now[0] = 200.0  # after the end the clock has stopped
+    metrics = state.metrics()
+    assert metrics == StreamMetrics(
+        time_to_first_text=1.0,
+        elapsed=2.5,
+        chars=9,
+        events=3,
+        retries=0,
+        chars_per_second=9 / 2.5,
+    )
+    assert metrics.as_dict()["chars_per_second"] == 3.6
+
+
+def test_time_to_first_text_is_none_without_text() -> None:
+    state = ReplyState()
+    state.begin()
+    state.first_text = state.started
+    assert state.metrics().time_to_first_text is None
 
 
 @pytest.mark.parametrize("settle", [False, True], ids=["pending", "settled"])

@@ -130,7 +130,7 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HandlerServ
 
 
 def test_transports_verify_tls_by_default() -> None:
-    options: dict[str, Any] = {"timeout": QUICK, "proxy": None, "secrets": ()}
+    options: dict[str, Any] = {"proxy": None, "secrets": (), "max_connections": 100}
 
     async def async_connector_ssl() -> object:
         session = AsyncTransport(verify=True, **options)._get_session()

@@ -30,6 +30,7 @@ REPLACEMENTS = {
     "AsyncStream": "Stream",
     "_aiohttp": "_requests",
     "aclose": "close",
+    "asend": "send",
 }
 
 HEADER = (

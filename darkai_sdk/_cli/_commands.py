@@ -166,6 +166,7 @@ def stream_reply(
                 renderer.text(chunk)
     finally:
         console.stop_spinner()
+        renderer.metrics = stream.metrics
     text, final = stream.text, stream.final_message
     renderer.done(
         Summary(

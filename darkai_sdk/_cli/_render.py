@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._console import escape_controls
+
+if TYPE_CHECKING:
+    from .._reply import StreamMetrics
 
 __all__ = ["Summary", "Renderer", "TextRenderer", "JsonRenderer"]
 
@@ -28,6 +31,8 @@ class Renderer:
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self._chunks: list[str] | None = None
+        #: How the reply in progress went, once its stream has ended (None before).
+        self.metrics: StreamMetrics | None = None
 
     @property
     def partial_text(self) -> str:
@@ -37,6 +42,7 @@ class Renderer:
     def begin(self) -> None:
         """Start a new reply."""
         self._chunks = []
+        self.metrics = None
 
     def text(self, chunk: str) -> None:
         """Write the next chunk of the reply at once."""
@@ -49,11 +55,13 @@ class Renderer:
         """The reply is whole."""
         self._write_done(summary)
         self._chunks = None
+        self.metrics = None
 
     def failed(self, error: str, message: str) -> None:
         """The reply (or the attempt to start one) stopped with ``error``, a class name."""
         self._write_failed(error, message, self.partial_text)
         self._chunks = None
+        self.metrics = None
 
     def _write_text(self, chunk: str) -> None:
         raise NotImplementedError
@@ -117,7 +125,11 @@ class TextRenderer(Renderer):
 
 
 class JsonRenderer(Renderer):
-    """One JSON object per line: ``text`` per chunk, then ``done`` or ``error``."""
+    """One JSON object per line: ``text`` per chunk, then ``done`` or ``error``.
+
+    Both end objects carry the stream's ``metrics`` once it ran (times rounded
+    to the microsecond).
+    """
 
     def _write_text(self, chunk: str) -> None:
         self._emit({"type": "text", "text": chunk})
@@ -130,13 +142,29 @@ class JsonRenderer(Renderer):
                 "characters": summary.characters,
                 "seconds": round(summary.seconds, 3),
                 "final_message_matches": summary.final_message_matches,
+                **self._metrics(),
             }
         )
 
     def _write_failed(self, error: str, message: str, partial_text: str) -> None:
         self._emit(
-            {"type": "error", "error": error, "message": message, "partial_text": partial_text}
+            {
+                "type": "error",
+                "error": error,
+                "message": message,
+                "partial_text": partial_text,
+                **self._metrics(),
+            }
         )
+
+    def _metrics(self) -> dict[str, Any]:
+        if self.metrics is None:
+            return {}
+        figures = {
+            name: round(value, 6) if isinstance(value, float) else value
+            for name, value in self.metrics.as_dict().items()
+        }
+        return {"metrics": figures}
 
     def _emit(self, event: dict[str, Any]) -> None:
         # ASCII-only JSON: a reader decodes it whatever the locale, and U+2028 stays escaped.

@@ -5,16 +5,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol
 
 from .._events import Event, EventDecoder
 from .._exceptions import DarkAIError, IncompleteStreamError
+from .._info import REQUEST_ID_HEADER, Headers
 from .._logging import logger
 from .._options import ClientOptions
 from .._redact import mask_error
-from .._reply import ReplyState
+from .._reply import ReplyState, StreamMetrics
 from .._request import Request
 from .._transports._requests import StrGenerator, sleep
 from .._transports._base import SyncHTTPResponse
@@ -25,8 +27,14 @@ __all__ = ["Stream", "SyncOpener"]
 class SyncOpener(Protocol):
     """What a stream opens its reply with: the client's way of sending a request."""
 
-    def __call__(self, request: Request) -> SyncHTTPResponse:
-        """Send ``request``; return its 2xx event-stream response, else raise a typed error."""
+    def __call__(
+        self, request: Request, options: ClientOptions, attempt: int
+    ) -> SyncHTTPResponse:
+        """Send ``request`` (try ``attempt``, 0 first) under ``options``.
+
+        Returns its 2xx event-stream response, with ``headers`` a ``Headers``;
+        any other answer raises a typed error.
+        """
 
 
 class Stream:
@@ -35,7 +43,9 @@ class Stream:
     Nothing is sent until iteration starts. Leaving the ``with`` block, whether
     the loop finished, broke out or raised, closes the connection (in async code,
     so does cancelling the reading task). ``text`` holds all text received so
-    far and ``final_message`` the server's ``final-response``.
+    far and ``final_message`` the server's ``final-response``; once the reply
+    began, ``status_code``, ``headers`` and ``request_id`` describe its
+    response; ``metrics`` tells how it went so far.
     """
 
     def __init__(
@@ -74,6 +84,26 @@ class Stream:
     def retries(self) -> int:
         """How many times the request was retried before the reply began."""
         return self._state.retries
+
+    @property
+    def status_code(self) -> int | None:
+        """The status of the response being read, or None before the reply began."""
+        return self._state.status_code
+
+    @property
+    def headers(self) -> Headers:
+        """The headers of the response being read (any case; empty before the reply began)."""
+        return self._state.headers
+
+    @property
+    def request_id(self) -> str | None:
+        """The response's ``x-request-id`` header (for the service's support), or None."""
+        return self._state.headers.get(REQUEST_ID_HEADER)
+
+    @property
+    def metrics(self) -> StreamMetrics:
+        """How the reply went so far: time to first text, elapsed, chars, events, retries."""
+        return self._state.metrics()
 
     def __iter__(self) -> Iterator[str]:
         return self._iterator
@@ -139,58 +169,70 @@ def _iterate(
     handle = state.handle
     settle = state.settle
     attempt = 0
-    while True:
-        response: SyncHTTPResponse | None = None
-        try:
-            response = open_response(request)
-            decoder = EventDecoder(max_line_size=options.max_line_size)
-            body: Iterator[bytes] | None = response.iter_bytes()
-            items: list[Event] = []
-            while True:
-                for item in items:
-                    if isinstance(item, str):
-                        append(item)
-                        yield item
-                    elif handle(item):
-                        break  # stream-end
-                settle()
-                if decoder.replaced:
-                    state.report_replaced(decoder.replaced)
-                if state.done:
-                    _finish(response, state, decoder)
-                    return
-                if decoder.error is not None:
-                    # Held back behind the events just yielded: report it now, not
-                    # after the server's next bytes (or a read timeout).
-                    raise decoder.error
-                if body is None:
-                    raise IncompleteStreamError(
-                        f"the reply ended before stream-end after {state.received} characters"
-                    )
-                try:
-                    data = body.__next__()
-                except StopIteration:
-                    body = None
-                    items = decoder.close()
-                else:
-                    items = decoder.feed(data)
-        except DarkAIError as exc:
-            # A server may echo a credential in any message: mask them all, once, here.
-            state.fail(mask_error(exc, options.secrets))
-            # Once text has reached the caller a retry would repeat it: report instead.
-            if state.has_text() or not policy.should_retry(exc, attempt):
-                raise
-            state.error = None
-            delay = policy.delay(attempt, getattr(exc, "retry_after", None))
-            attempt += 1
-            state.retries = attempt
-            logger.info(
-                "retry %d of %d in %.2f s after: %s", attempt, policy.max_retries, delay, exc
-            )
-        finally:
-            if response is not None:
-                response.close()
-        sleep(delay)
+    # Until text has come, each read notes its time: the first text came with the last.
+    waiting = True
+    state.begin()
+    try:
+        while True:
+            response: SyncHTTPResponse | None = None
+            try:
+                response = open_response(request, options, attempt)
+                state.began(response.status_code, response.headers)
+                decoder = EventDecoder(max_line_size=options.max_line_size)
+                body: Iterator[bytes] | None = response.iter_bytes()
+                items: list[Event] = []
+                while True:
+                    for item in items:
+                        if isinstance(item, str):
+                            append(item)
+                            yield item
+                        elif handle(item):
+                            break  # stream-end
+                    settle()
+                    if waiting and state.has_text():
+                        waiting = False
+                    if decoder.replaced:
+                        state.report_replaced(decoder.replaced)
+                    if state.done:
+                        state.end()
+                        _finish(response, state, decoder)
+                        return
+                    if decoder.error is not None:
+                        # Held back behind the events just yielded: report it now, not
+                        # after the server's next bytes (or a read timeout).
+                        raise decoder.error
+                    if body is None:
+                        raise IncompleteStreamError(
+                            f"the reply ended before stream-end after {state.received} characters"
+                        )
+                    try:
+                        data = body.__next__()
+                    except StopIteration:
+                        body = None
+                        items = decoder.close()
+                    else:
+                        items = decoder.feed(data)
+                    if waiting:
+                        state.first_text = time.monotonic()
+            except DarkAIError as exc:
+                # A server may echo a credential in any message: mask them all, once, here.
+                state.fail(mask_error(exc, options.secrets))
+                # Once text has reached the caller a retry would repeat it: report instead.
+                if state.has_text() or not policy.should_retry(exc, attempt):
+                    raise
+                state.error = None
+                delay = policy.delay(attempt, getattr(exc, "retry_after", None))
+                attempt += 1
+                state.retries = attempt
+                logger.info(
+                    "retry %d of %d in %.2f s after: %s", attempt, policy.max_retries, delay, exc
+                )
+            finally:
+                if response is not None:
+                    response.close()
+            sleep(delay)
+    finally:
+        state.end()
 
 
 def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
@@ -204,5 +246,5 @@ def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder
             state.received,
             state.chunks,
             decoder.skipped,
-            state.elapsed,
+            state.metrics().elapsed,
         )

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
+from typing import TypeVar
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
@@ -18,6 +20,7 @@ from .._exceptions import (
     IncompleteStreamError,
     ProtocolError,
 )
+from .._info import Headers
 from .._redact import merge_secrets, scrub_bytes, secrets_of, wrap_error
 from .._request import Request
 from .._status import MAX_ERROR_BODY
@@ -25,10 +28,25 @@ from .._timeout import Timeout
 from ._aiohttp_pool import BrokenFraming, GuardedConnector
 from ._base import DRAIN_LIMIT, DRAIN_WAIT, timeout_message
 
-__all__ = ["AsyncTransport", "AsyncResponse", "StrGenerator", "sleep"]
+__all__ = [
+    "HOOKS_MAY_BE_ASYNC",
+    "AsyncTransport",
+    "AsyncResponse",
+    "Session",
+    "StrGenerator",
+    "call_hook",
+    "sleep",
+]
 
 StrGenerator = AsyncGenerator[str, None]
 """What a stream's iterator is, in this world."""
+
+Session = aiohttp.ClientSession
+"""A caller's own HTTP session, in this world."""
+
+#: AsyncDarkAI's hooks may be coroutine functions.
+HOOKS_MAY_BE_ASYNC = True
+_Info = TypeVar("_Info")
 
 
 _READ_BUFFER = 256 * 1024
@@ -37,6 +55,13 @@ _READ_BUFFER = 256 * 1024
 async def sleep(seconds: float) -> None:
     """Wait ``seconds`` without blocking the loop."""
     await asyncio.sleep(seconds)
+
+
+async def call_hook(hook: Callable[[_Info], object], info: _Info) -> None:
+    """Call ``hook(info)``, and await what it returns when that is awaitable."""
+    result = hook(info)
+    if inspect.isawaitable(result):
+        await result
 
 
 def _timeout_error(
@@ -57,7 +82,7 @@ class AsyncResponse:
         self._secrets = secrets
         self._total = total
         self.status_code = response.status
-        self.headers: Mapping[str, str] = {k.lower(): v for k, v in response.headers.items()}
+        self.headers: Mapping[str, str] = Headers(response.headers.items())
         self._chunks = self._read_chunks()
 
     def iter_bytes(self) -> AsyncGenerator[bytes, None]:
@@ -134,35 +159,56 @@ class AsyncResponse:
 
 
 class AsyncTransport:
-    """Sends requests over one lazily made aiohttp session (connections are pooled)."""
+    """Sends requests over one aiohttp session (connections are pooled).
+
+    Its own session is made lazily, with guarded connections (at most
+    ``max_connections`` at once), and closed by ``aclose()``. A caller's
+    ``session`` is used as it is (its connector, proxy and TLS settings) and
+    never closed here.
+    """
 
     def __init__(
         self,
         *,
-        timeout: Timeout,
         proxy: str | None,
         verify: bool,
         secrets: tuple[str, ...],
+        max_connections: int,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
-        self._total = timeout.total
-        self._timeout = aiohttp.ClientTimeout(
-            total=timeout.total,
-            sock_connect=timeout.effective(timeout.connect),
-            sock_read=timeout.effective(timeout.read),
-        )
+        if session is not None:
+            if not isinstance(session, aiohttp.ClientSession):
+                raise TypeError(
+                    f"session must be an aiohttp.ClientSession, got {type(session).__name__}"
+                )
+            if session.closed:
+                raise ValueError("session is closed")
+        self._own = session is None
         self._proxy = proxy
         self._verify = verify
         self._secrets = secrets
-        self._session: aiohttp.ClientSession | None = None
+        self._limit = max_connections
+        self._session = session
+        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._env_proxies: dict[str, str] = {}  # "" for no proxy
 
+    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
+        found = self._timeouts.get(timeout)
+        if found is None:
+            found = self._timeouts[timeout] = aiohttp.ClientTimeout(
+                total=timeout.total,
+                sock_connect=timeout.effective(timeout.connect),
+                sock_read=timeout.effective(timeout.read),
+            )
+        return found
+
     def _proxy_for(self, url: str) -> str | None:
         # The proxy environment is read once per origin, not on every request:
         # aiohttp's trust_env costs two thread-pool hops per request.
-        if self._proxy is not None:
-            return self._proxy
+        if self._proxy is not None or not self._own:
+            return self._proxy  # a caller's session: None, so its own proxy settings apply
         target = URL(url)
         origin = f"{target.scheme}://{target.host}:{target.port}"
         found = self._env_proxies.get(origin)
@@ -180,6 +226,11 @@ class AsyncTransport:
         return found or None
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if not self._own:
+            assert self._session is not None  # given at construction
+            if self._session.closed:
+                raise RuntimeError("the aiohttp session passed as session= has been closed")
+            return self._session
         loop = asyncio.get_running_loop()
         if self._session is not None and self._pid != os.getpid():
             # Made before a fork: its connections are the parent's, on the parent's
@@ -199,17 +250,17 @@ class AsyncTransport:
             self._loop = loop
             self._pid = os.getpid()
             self._session = aiohttp.ClientSession(
-                connector=GuardedConnector(ssl=self._verify),
-                timeout=self._timeout,
+                connector=GuardedConnector(ssl=self._verify, limit=self._limit),
                 trust_env=False,  # the proxy environment is read in _proxy_for
                 read_bufsize=_READ_BUFFER,
             )
         return self._session
 
-    async def send(self, request: Request) -> AsyncResponse:
+    async def asend(self, request: Request) -> AsyncResponse:
         """POST ``request`` and return once the status and headers are in."""
         session = self._get_session()
         proxy = self._proxy_for(request.url)
+        total = request.timeout.total
         try:
             response = await session.post(
                 request.url,
@@ -217,15 +268,17 @@ class AsyncTransport:
                 headers=dict(request.headers),
                 proxy=proxy,
                 allow_redirects=False,
+                timeout=self._client_timeout(request.timeout),
+                raise_for_status=False,  # a caller's session may say otherwise
             )
         except TimeoutError as exc:
-            raise _timeout_error("before the reply began", exc, self._total, self._secrets)
+            raise _timeout_error("before the reply began", exc, total, self._secrets)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
-        return AsyncResponse(response, self._secrets, self._total)
+        return AsyncResponse(response, self._secrets, total)
 
     async def aclose(self) -> None:
-        """Close the session and its pooled connections."""
-        if self._session is not None:
+        """Close the session and its pooled connections (never a caller's session)."""
+        if self._own and self._session is not None:
             await self._session.close()
             self._session = None

@@ -1,11 +1,14 @@
 """The seam between a client and its transport, and the limits both transports share.
 
-A transport sends one :class:`~darkai_sdk._request.Request` and returns a
-response once the status and headers are in; the client reads its body with
-``iter_bytes()`` and gives the connection back with ``aclose()``/``close()``.
-``AsyncDarkAI`` talks to an :class:`AsyncHTTPTransport`, ``DarkAI`` to a
-:class:`SyncHTTPTransport`; each typing.Protocol is checked by mypy against the
-aiohttp and requests transports where the clients hold them.
+A transport sends one :class:`~darkai_sdk._request.Request` (under its
+``timeout``) and returns a response once the status and headers are in; the
+client reads its body with ``iter_bytes()`` and gives the connection back with
+``aclose()``/``close()``. ``AsyncDarkAI`` talks to an
+:class:`AsyncHTTPTransport` (``asend``/``aclose``), ``DarkAI`` to a
+:class:`SyncHTTPTransport` (``send``/``close``): the names differ, so one
+object can serve both (``darkai_sdk.testing.MockTransport`` does). Each
+typing.Protocol is checked by mypy against the aiohttp and requests transports
+where the clients hold them.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class AsyncHTTPResponse(Protocol):
     """A response whose status and headers are in and whose body is read as it arrives."""
 
     status_code: int
-    #: Header names in lower case.
+    #: Names in any case (the client makes them a case-insensitive ``Headers``).
     headers: Mapping[str, str]
 
     def iter_bytes(self) -> AsyncIterator[bytes]:
@@ -73,8 +76,11 @@ class AsyncHTTPResponse(Protocol):
 class AsyncHTTPTransport(Protocol):
     """Sends requests over pooled connections."""
 
-    async def send(self, request: Request) -> AsyncHTTPResponse:
-        """POST ``request``; return once the status and headers are in."""
+    async def asend(self, request: Request) -> AsyncHTTPResponse:
+        """POST ``request``; return once the status and headers are in.
+
+        A failure to send raises a ``DarkAIError`` (``APIConnectionError`` is retried).
+        """
         ...
 
     async def aclose(self) -> None:

@@ -19,7 +19,14 @@ from ._rawhttp import ChunkedWire, WrittenResponse, interim_head, writes_own_fra
 from ._replies import Reply
 from ._wire import error_body, plan_body
 
-__all__ = ["abort", "plain_response", "send_interim", "stream_reply"]
+__all__ = [
+    "abort",
+    "plain_answer",
+    "plain_response",
+    "send_interim",
+    "stream_headers",
+    "stream_reply",
+]
 
 # Coalesce events into writes of about this size when there is no pacing,
 # so a benchmark measures the client, not one syscall per event.
@@ -69,11 +76,10 @@ async def send_interim(request: web.BaseRequest, reply: Reply) -> None:
         await request.writer.write(interim_head(status))
 
 
-def plain_response(reply: Reply) -> web.Response:
-    """The redirect or plain (error) answer ``reply`` scripts."""
+def plain_answer(reply: Reply) -> tuple[int, CIMultiDict[str], bytes]:
+    """The status, headers and body of the redirect or plain (error) answer ``reply`` scripts."""
     if reply.redirect is not None:
-        headers = reply_headers({"Location": reply.redirect}, reply)
-        return web.Response(status=reply.redirect_status, headers=headers)
+        return reply.redirect_status, reply_headers({"Location": reply.redirect}, reply), b""
     body = reply.body
     if body is None:
         content_type = "application/json"
@@ -85,8 +91,23 @@ def plain_response(reply: Reply) -> web.Response:
     else:
         content_type = "text/plain; charset=utf-8"
         data = body.encode("utf-8") if isinstance(body, str) else body
-    headers = reply_headers({"Content-Type": content_type}, reply)
-    return web.Response(status=reply.status, body=data, headers=headers)
+    return reply.status, reply_headers({"Content-Type": content_type}, reply), data
+
+
+def plain_response(reply: Reply) -> web.Response:
+    """The redirect or plain (error) answer ``reply`` scripts."""
+    status, headers, data = plain_answer(reply)
+    if reply.redirect is not None:
+        return web.Response(status=status, headers=headers)
+    return web.Response(status=status, body=data, headers=headers)
+
+
+def stream_headers(reply: Reply) -> CIMultiDict[str]:
+    """The headers of ``reply`` as an event stream."""
+    base = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    if reply.gzip:
+        base["Content-Encoding"] = "gzip"
+    return reply_headers(base, reply)
 
 
 class _BodyWriter:
@@ -143,10 +164,7 @@ async def stream_reply(
 ) -> web.StreamResponse:
     """Stream ``reply`` with these ``text-chunk`` texts, playing its faults."""
     plan = plan_body(reply, chunks)
-    base = {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
-    if reply.gzip:
-        base["Content-Encoding"] = "gzip"
-    headers = reply_headers(base, reply)
+    headers = stream_headers(reply)
     response: web.StreamResponse
     sink: _Sink
     if writes_own_framing(reply):

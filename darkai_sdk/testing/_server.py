@@ -19,7 +19,7 @@ from ._replies import DEFAULT_MODELS, Reply
 from ._respond import abort, plain_response, send_interim, stream_reply
 from ._wire import error_body, with_echo
 
-__all__ = ["CHAT_PATH", "DarkAIServer", "RecordedRequest"]
+__all__ = ["CHAT_PATH", "DarkAIServer", "RecordedRequest", "parse_json"]
 
 #: The only path the server answers; anything else is a 404.
 CHAT_PATH = "/chat"
@@ -61,7 +61,8 @@ class RecordedRequest:
         return value if isinstance(value, str) else None
 
 
-def _parse_json(body: bytes) -> Any:
+def parse_json(body: bytes) -> Any:
+    """``body`` parsed as JSON, or None when it is not JSON."""
     try:
         return json.loads(body)
     except (ValueError, RecursionError):
@@ -193,7 +194,7 @@ class DarkAIServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         body = await request.read()
-        parsed = _parse_json(body)
+        parsed = parse_json(body)
         recorded = RecordedRequest(
             method=request.method,
             path=request.path,
