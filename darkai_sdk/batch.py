@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ._batch._input import BatchInputError, InputFile, read_input
 from ._batch._types import BatchError, BatchResult, BatchRow, RowId, row_from_object
 from ._exceptions import DarkAIError, RateLimitError
+from ._logging import logger
 
 if TYPE_CHECKING:
     from ._async._client import AsyncDarkAI
@@ -42,8 +43,6 @@ __all__ = [
 DEFAULT_CONCURRENCY = 8
 #: How long new rows wait after a 429 that gave no Retry-After, in seconds.
 RATE_LIMIT_PAUSE = 1.0
-#: The longest wait a Retry-After can impose on new rows, unless the client says otherwise.
-RATE_LIMIT_MAX_PAUSE = 60.0
 
 Rows = Iterable[BatchRow | Mapping[str, Any]] | AsyncIterable[BatchRow | Mapping[str, Any]]
 
@@ -159,8 +158,7 @@ async def _run(
 ) -> AsyncGenerator[BatchResult, None]:
     done: _Done = asyncio.Queue()
     source = _Source(rows, done)
-    policy = getattr(client, "retry_policy", None)
-    pause = _Pause(getattr(policy, "max_retry_after", RATE_LIMIT_MAX_PAUSE))
+    pause = _Pause(client.retry_policy.max_retry_after)
     running: set[asyncio.Future[Any]] = set()
     wake: asyncio.TimerHandle | None = None
     try:
@@ -198,25 +196,45 @@ async def _run(
 
 
 async def _one(client: AsyncDarkAI, row: BatchRow, pause: _Pause) -> BatchResult:
-    """Stream one row's reply to its end or its error."""
+    """Stream one row's reply to its end or its error, retrying as the client would.
+
+    The batch does the retrying (each request is sent with ``max_retries=0``),
+    by the client's retry policy: so it sees every 429, and holds back the
+    whole batch for its Retry-After, not only this row's next try.
+    """
+    policy = client.retry_policy
     started = time.monotonic()
-    try:
-        stream = client.stream(row.messages, row.model)
-    except (TypeError, ValueError) as exc:
-        exc.add_note(f"in the batch row with id {row.id!r}")
-        raise
-    try:
-        async with stream:
-            text = await stream.until_done()
-    except DarkAIError as exc:
-        if isinstance(exc, RateLimitError):
-            pause.hold(exc.retry_after)
-        return BatchResult(
-            row.id,
-            stream.model,
-            exc.partial_text,
-            BatchError.of(exc),
-            time.monotonic() - started,
-            stream.retries,
-        )
-    return BatchResult(row.id, stream.model, text, None, time.monotonic() - started, stream.retries)
+    attempt = 0
+    while True:
+        try:
+            stream = client.stream(row.messages, row.model, max_retries=0)
+        except (TypeError, ValueError) as exc:
+            exc.add_note(f"in the batch row with id {row.id!r}")
+            raise
+        try:
+            async with stream:
+                text = await stream.until_done()
+        except DarkAIError as exc:
+            # A status error's Retry-After: what the server asks of every request, not one.
+            retry_after: float | None = getattr(exc, "retry_after", None)
+            if isinstance(exc, RateLimitError):
+                pause.hold(retry_after)
+            # Once text has arrived a retry would be a different reply: report this one.
+            if exc.partial_text or not policy.should_retry(exc, attempt):
+                elapsed = time.monotonic() - started
+                return BatchResult(
+                    row.id, stream.model, exc.partial_text, BatchError.of(exc), elapsed, attempt
+                )
+            delay = policy.delay(attempt, retry_after)
+            attempt += 1
+            logger.info(
+                "row %r: retry %d of %d in %.2f s after: %s",
+                row.id,
+                attempt,
+                policy.max_retries,
+                delay,
+                exc,
+            )
+            await asyncio.sleep(max(delay, pause.remaining()))
+            continue
+        return BatchResult(row.id, stream.model, text, None, time.monotonic() - started, attempt)

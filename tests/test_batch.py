@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from darkai_sdk import AsyncDarkAI, DarkAI, UnknownModelError
+from darkai_sdk import AsyncDarkAI, DarkAI, ResponseInfo, UnknownModelError
 from darkai_sdk.batch import RATE_LIMIT_PAUSE, BatchError, BatchResult, BatchRow, _Pause, run
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
@@ -74,10 +74,11 @@ async def test_results_come_as_rows_finish_not_in_input_order(server: DarkAIServ
 
 async def test_a_cut_short_reply_keeps_its_partial_text_and_says_so(server: DarkAIServer) -> None:
     server.enqueue(Reply(text="one two three", chunk_size=4, truncate_after=2))
-    async with AsyncDarkAI(server.url, max_retries=0) as client:
+    async with AsyncDarkAI(server.url, max_retries=2) as client:
         (result,) = await collect(client, [BatchRow("cut", "hi")])
     assert not result.ok
     assert result.text == "one two "
+    assert result.retries == 0 and len(server.requests) == 1  # text came: not retried
     assert result.error == BatchError("IncompleteStreamError", result.error.message, None)
     assert "before stream-end" in result.error.message
     assert result.to_dict()["error"] == {
@@ -226,3 +227,27 @@ def test_a_pause_is_capped_and_ignores_what_is_no_wait() -> None:
     assert 59.0 < pause.remaining() <= 60.0
     pause.hold(3.0)  # a shorter wait never shortens a longer one
     assert pause.remaining() > 59.0
+
+
+async def test_a_429_holds_back_every_start_until_its_retry_after(server: DarkAIServer) -> None:
+    server.fail_next(1, status=429, retry_after=2)
+    seen: list[int] = []
+
+    async def on_response(info: ResponseInfo) -> None:
+        seen.append(info.status_code)
+
+    async with AsyncDarkAI(server.url, max_retries=2, on_response=on_response) as client:
+        started = time.monotonic()
+        task = asyncio.ensure_future(collect(client, [BatchRow(i, "hi") for i in range(8)], 4))
+        await asyncio.sleep(1.0)
+        # The first four started at once; one got the 429. The three others ended at
+        # once, yet no row has started since: the whole batch waits for the Retry-After.
+        assert len(server.requests) == 4
+        results = await asyncio.wait_for(task, 20)
+        took = time.monotonic() - started
+    assert all(result.ok for result in results) and len(results) == 8
+    assert sorted(result.retries for result in results) == [0] * 7 + [1]
+    assert len(server.requests) == 9  # eight rows and one retry
+    assert took >= 1.9
+    # The batch retries by itself: the client's own hooks still see every answer.
+    assert sorted(seen) == [200] * 8 + [429]

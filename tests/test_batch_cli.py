@@ -350,3 +350,17 @@ def test_a_write_that_fails_stops_it_and_leaves_whole_lines(tmp_path: Path) -> N
         assert 0 < len(written) < 20 and out.stat().st_size <= limit
         assert darkai(*args, "--resume").returncode == 0
     assert_every_row_once_and_right(out, 20)
+
+
+def test_a_429_slows_the_whole_batch_and_its_row_is_retried(
+    server: DarkAIServer, tmp_path: Path
+) -> None:
+    source, out = prompts(tmp_path / "in.jsonl", 6), tmp_path / "out.jsonl"
+    server.fail_next(1, status=429, retry_after=1)
+    started_at = time.monotonic()
+    result = darkai("batch", str(source), "-o", str(out), "--base-url", server.url, "-c", "3")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started_at >= 1.0
+    assert sorted(line["retries"] for line in results(out)) == [0, 0, 0, 0, 0, 1]
+    assert len(server.requests) == 7
+    assert_every_row_once_and_right(out, 6)

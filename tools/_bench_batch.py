@@ -35,6 +35,7 @@ from _bench_server import Reply
 from _bench_small import SMALL_PATH, SMALL_TEXT, small_reply
 
 from darkai_sdk import AsyncDarkAI
+from darkai_sdk._retry import RetryPolicy
 from darkai_sdk.batch import BatchRow, run
 
 __all__ = ["Batch"]
@@ -102,7 +103,11 @@ class _InstantStream:
 class _InstantClient:
     """A stand-in for AsyncDarkAI whose replies need no I/O, to time batch.run's own work."""
 
-    def stream(self, messages: object, model: str | None = None) -> _InstantStream:
+    retry_policy = RetryPolicy()
+
+    def stream(
+        self, messages: object, model: str | None = None, **options: object
+    ) -> _InstantStream:
         return _InstantStream()
 
     async def complete(self, messages: object, model: str | None = None) -> str:

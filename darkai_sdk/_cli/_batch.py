@@ -258,7 +258,8 @@ def _check_paths(input_path: str, output_path: str, resume: bool) -> None:
 def _client(args: argparse.Namespace, base_url: str | None, console: Console) -> AsyncDarkAI:
     from .._async._client import AsyncDarkAI
 
-    return configured_client(AsyncDarkAI, args, base_url, console)
+    # A connection for every row in flight, and no more.
+    return configured_client(AsyncDarkAI, args, base_url, console, max_connections=args.concurrency)
 
 
 def _report_bad_lines(console: Console, exc: BatchInputError) -> None:

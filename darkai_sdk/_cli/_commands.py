@@ -9,7 +9,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._exceptions import DarkAIError
 from .._models import DEFAULT_MODEL, MODEL_ALIASES, MODELS, resolve_model
@@ -121,9 +121,13 @@ def open_client(args: argparse.Namespace, console: Console) -> Iterator[DarkAI]:
 
 
 def configured_client(
-    make: Callable[..., ClientT], args: argparse.Namespace, base_url: str | None, console: Console
+    make: Callable[..., ClientT],
+    args: argparse.Namespace,
+    base_url: str | None,
+    console: Console,
+    **more: Any,
 ) -> ClientT:
-    """``make(base_url, ...)`` with the options; a bad --base-url or --proxy is a usage error."""
+    """``make(base_url, ...)`` with the options and ``more``; a bad --base-url is a usage error."""
     try:
         client = make(
             base_url,
@@ -131,6 +135,7 @@ def configured_client(
             timeout=args.timeout,
             max_retries=args.max_retries,
             on_mismatch="raise" if args.strict else "warn",
+            **more,
         )
     except DarkAIError:
         raise
