@@ -12,6 +12,9 @@ Usage (the command, if any, comes first)::
                    [--api-key KEY] [--timeout SECONDS]
                                       DarkAI as an OpenAI-compatible API, until Ctrl-C
                                       (or SIGTERM: exit 0)
+    darkai batch INPUT -o OUTPUT [--concurrency N] [--resume] [options]
+                                      a reply to every row of a JSONL file, appended to
+                                      OUTPUT as each finishes (see ``darkai batch --help``)
 
 Options of a reply and of chat: ``-m/--model``, ``--system TEXT``, ``--base-url URL`` or
 ``--local`` (start the built-in server and stream from it over HTTP), ``--proxy URL``,
@@ -117,6 +120,10 @@ def _run(args: argparse.Namespace, console: Console, renderer: Renderer | None) 
         return run_serve(args, console)
     if args.command == "gateway":
         return run_gateway(args, console)
+    if args.command == "batch":
+        from ._cli._batch import run_batch  # asyncio and the batch only when asked for
+
+        return run_batch(args, console)
     assert renderer is not None
     if args.command == "chat":
         return run_chat(args, console, renderer)

@@ -57,6 +57,7 @@ SECTION_TITLES = (
     "4. Memory",
     "5. Start-up",
     "6. Gateway",
+    "7. Batch",
     "Targets",
 )
 TARGETS = (
@@ -78,6 +79,9 @@ TARGETS = (
     "import darkai_sdk leaves aiohttp unimported",
     "openai client through the gateway / AsyncDarkAI direct",
     "streams at once through one gateway, every text right",
+    "batch.run own cost per row (no I/O), worst",
+    "batch.run rows/s / bare gather over HTTP, worst",
+    "darkai batch peak RSS, 4x the rows - 1x",
 )
 
 
@@ -175,6 +179,14 @@ def test_quick_run_json_has_every_other_figure(
     for path in ("direct", "gateway"):
         assert all(_positive(ms) for ms in concurrent["first_chunk_ms"][path].values())
     assert set(concurrent["added_ms"]) == {"p50", "p99"}
+    batch = sections["batch"]
+    for width in ("1", "8", "64", "256"):
+        figures = batch[width]
+        assert _positive(figures["batch_rows_per_s"]) and _positive(figures["gather_rows_per_s"])
+        assert _positive(figures["ratio"]) and isinstance(figures["own_us_per_row"], float)
+    assert batch["memory"]["error"] is None
+    assert set(batch["memory"]["peak_rss"]) == {"500", "2000"}  # JSON keys: N and 4N rows
+    assert all(_positive(peak) for peak in batch["memory"]["peak_rss"].values())
     for target in data["targets"]:
         assert isinstance(target["value"], float), target
         assert isinstance(target["passed"], bool)

@@ -617,16 +617,20 @@ def test_log_records_and_warnings_are_shown_escaped() -> None:
     )
 
 
-def _on_a_terminal(*args: str) -> tuple[int, str, str]:
-    """Run the command with stdout on a pseudo-terminal; return code, stdout, stderr."""
+def _on_a_terminal(*args: str, stream: str = "stdout") -> tuple[int, str, str]:
+    """Run the command with ``stream`` (stdout or stderr) on a pseudo-terminal.
+
+    Return its exit code, what the terminal showed and the other stream.
+    """
     import pty
 
     controller, terminal = pty.openpty()
+    on_stdout = stream == "stdout"
     with subprocess.Popen(
         [sys.executable, "-m", "darkai_sdk", *args],
         stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=subprocess.PIPE,
+        stdout=terminal if on_stdout else subprocess.PIPE,
+        stderr=subprocess.PIPE if on_stdout else terminal,
         env=_env(),
         cwd=ROOT,
     ) as process:
@@ -646,8 +650,9 @@ def _on_a_terminal(*args: str) -> tuple[int, str, str]:
             elif process.poll() is not None:
                 break
         os.close(controller)
-        assert process.stderr is not None
-        err = process.stderr.read()
+        other = process.stderr if on_stdout else process.stdout
+        assert other is not None
+        err = other.read()
         code = process.wait(RUN_TIMEOUT)
     # The terminal turns each "\n" into "\r\n" on output (onlcr).
     return code, out.decode().replace("\r\n", "\n"), err.decode()

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from _bench_batch import Batch
 from _bench_core import Config, Context, Result, Section
 from _bench_gateway import Gateway
 from _bench_latency import Latency
@@ -32,6 +33,7 @@ SECTIONS: dict[str, Callable[[Config], Section]] = {
     "memory": Memory,
     "startup": Startup,
     "gateway": Gateway,
+    "batch": Batch,
 }
 
 _SERVER = Path(__file__).resolve().parent / "_bench_server.py"

@@ -1,5 +1,5 @@
-"""The command line: ``darkai [options] PROMPT`` and the commands ``chat``, ``models``, ``serve``
-and ``gateway``."""
+"""The command line: ``darkai [options] PROMPT`` and the commands ``chat``, ``models``, ``serve``,
+``gateway`` and ``batch``."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ._exit import exit_code_table
 __all__ = ["COMMANDS", "GATEWAY_KEY_VARIABLE", "LOCAL_DELAY", "parse_args"]
 
 #: Commands are recognised only as the first argument; anything else is a prompt.
-COMMANDS = ("chat", "models", "serve", "gateway")
+COMMANDS = ("chat", "models", "serve", "gateway", "batch")
 
 #: Seconds between two chunks of the built-in server, so streaming is visible.
 LOCAL_DELAY = 0.04
@@ -32,6 +32,8 @@ commands (the command comes first):
                                 run the built-in local DarkAI server until Ctrl-C
   darkai gateway [--port 8000] [--local]
                                 serve DarkAI as an OpenAI-compatible API until Ctrl-C
+  darkai batch INPUT.jsonl -o OUTPUT.jsonl [options]
+                                a reply to every prompt of a file, several at once
 """
 
 _EXAMPLES = """\
@@ -62,6 +64,14 @@ def _seconds(text: str, *, allow_zero: bool) -> float:
     if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
         wanted = "0 or more seconds" if allow_zero else "a positive number of seconds"
         raise argparse.ArgumentTypeError(f"must be {wanted}: {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argument that must be a whole number of 1 or more."""
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
     return value
 
 
@@ -114,6 +124,12 @@ def _add_client_options(
 
 
 def _add_reply_options(parser: argparse.ArgumentParser) -> None:
+    add_request_options(parser)
+    _add_output_options(parser)
+
+
+def add_request_options(parser: argparse.ArgumentParser) -> None:
+    """``--model``, ``--system`` and the client's options, of a command that sends prompts."""
     parser.add_argument(
         "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
     )
@@ -125,7 +141,6 @@ def _add_reply_options(parser: argparse.ArgumentParser) -> None:
         strict="a final-response that differs from the streamed text is an error (exit 6), "
         "not a warning",
     )
-    _add_output_options(parser)
 
 
 def _add_output_options(parser: argparse.ArgumentParser) -> None:
@@ -142,7 +157,8 @@ def _add_output_options(parser: argparse.ArgumentParser) -> None:
 def _prompt_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="darkai",
-        usage="darkai [options] PROMPT ...\n       darkai {chat,models,serve,gateway} [options]",
+        usage="darkai [options] PROMPT ...\n"
+        "       darkai {chat,models,serve,gateway,batch} [options]",
         description=_OVERVIEW,
         epilog=_EXAMPLES + "\n" + _exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -240,6 +256,10 @@ def _gateway_parser() -> argparse.ArgumentParser:
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
+    if argv and argv[0] == "batch":
+        from ._batch_args import batch_parser  # it builds on the options defined here
+
+        return batch_parser().parse_args(argv[1:])
     if argv and argv[0] in COMMANDS:
         parser = {
             "chat": _chat_parser,

@@ -8,8 +8,8 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._exceptions import DarkAIError
 from .._models import DEFAULT_MODEL, MODEL_ALIASES, MODELS, resolve_model
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "checked_text",
+    "configured_client",
     "local_server",
     "open_client",
     "read_prompt",
@@ -35,6 +36,14 @@ __all__ = [
     "stream_reply",
     "system_messages",
 ]
+
+
+class _Client(Protocol):
+    @property
+    def base_url(self) -> str: ...
+
+
+ClientT = TypeVar("ClientT", bound=_Client)
 
 _UNDECODED = re.compile(r"[\ud800-\udfff]")
 _PROXY_VARIABLES = ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy")
@@ -107,23 +116,35 @@ def open_client(args: argparse.Namespace, console: Console) -> Iterator[DarkAI]:
             base_url = stack.enter_context(local_server())
         from .._sync._client import DarkAI
 
-        try:
-            client = DarkAI(
-                base_url,
-                proxy=args.proxy,
-                timeout=args.timeout,
-                max_retries=args.max_retries,
-                on_mismatch="raise" if args.strict else "warn",
-            )
-        except DarkAIError:
-            raise
-        except (TypeError, ValueError) as exc:  # a bad --base-url or --proxy
-            raise UsageError(str(exc)) from None
-        stack.enter_context(client)
-        if console.debug:
-            proxy = f" via proxy {redact_url(args.proxy)}" if args.proxy else ""
-            console.note(f"darkai: debug: endpoint {redact_url(client.base_url)}{proxy}")
+        client = stack.enter_context(configured_client(DarkAI, args, base_url, console))
         yield client
+
+
+def configured_client(
+    make: Callable[..., ClientT],
+    args: argparse.Namespace,
+    base_url: str | None,
+    console: Console,
+    **more: Any,
+) -> ClientT:
+    """``make(base_url, ...)`` with the options and ``more``; a bad --base-url is a usage error."""
+    try:
+        client = make(
+            base_url,
+            proxy=args.proxy,
+            timeout=args.timeout,
+            max_retries=args.max_retries,
+            on_mismatch="raise" if args.strict else "warn",
+            **more,
+        )
+    except DarkAIError:
+        raise
+    except (TypeError, ValueError) as exc:  # a bad --base-url or --proxy
+        raise UsageError(str(exc)) from None
+    if console.debug:
+        proxy = f" via proxy {redact_url(args.proxy)}" if args.proxy else ""
+        console.note(f"darkai: debug: endpoint {redact_url(client.base_url)}{proxy}")
+    return client
 
 
 def stream_reply(

@@ -134,6 +134,7 @@ class Console:
         self.stderr = stderr
         self.debug = debug
         self._spinner: Spinner | None = None
+        self._status = ""  # the live line drawn at the foot of a terminal's stderr
 
     @property
     def stdin_is_terminal(self) -> bool:
@@ -158,6 +159,25 @@ class Console:
         if spinner is not None:
             spinner.stop()
 
+    @property
+    def stderr_is_terminal(self) -> bool:
+        """Whether stderr is a terminal, where a live status line can be drawn."""
+        return _is_terminal(self.stderr)
+
+    def set_status(self, text: str) -> None:
+        """Draw ``text`` as a live line at the foot of stderr, in place of the last ("" erases it).
+
+        Only on a terminal; control characters are escaped. Lines written
+        meanwhile appear above it.
+        """
+        if not _is_terminal(self.stderr):
+            return
+        shown = escape_controls(text)
+        if shown != self._status:
+            self._status = shown
+            self.stderr.write(_CLEAR_LINE + shown)
+            self.stderr.flush()
+
     def note(self, message: str) -> None:
         """Tell the user something on stderr (never mixed into the reply on stdout)."""
         self._line(message)
@@ -179,7 +199,9 @@ class Console:
     def _line(self, text: str) -> None:
         # Every line on stderr may carry a server's words (errors, warnings, logs).
         self.stop_spinner()
-        self.stderr.write(escape_controls(text, keep="\n") + "\n")
+        status = self._status
+        self.stderr.write((_CLEAR_LINE if status else "") + escape_controls(text, keep="\n") + "\n")
+        self.stderr.write(status)
         self.stderr.flush()
 
     def log_handler(self) -> logging.Handler:
