@@ -8,13 +8,14 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from darkai_sdk import AsyncDarkAI, DarkAI
-from darkai_sdk.testing import DarkAIServer, Reply
+from darkai_sdk.testing import DarkAIServer, RecordedRequest, Reply, default_reply_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -97,6 +98,35 @@ PYTHON_BLOCKS = [block for block in readme_blocks() if block.language == "python
 RUNNABLE = [block for block in PYTHON_BLOCKS if block.not_executed is None]
 
 
+def _replies(requests: list[RecordedRequest]) -> list[str]:
+    """What the local server answered to each request: its echo reply."""
+    return [default_reply_text(str(request.prompt), str(request.model)) for request in requests]
+
+
+#: What each block that prints shows, from the replies the server sent it: a line of
+#: the block's code that names it, and its whole stdout.
+SHOWN: dict[str, Callable[[list[str]], str]] = {
+    'client.stream("Tell me a short joke.")': lambda r: f"{r[0]}\n",
+    'with client.stream(messages, model="gpt-4o") as stream:': lambda r: (
+        f"{r[0]}\n{len(r[0])} characters; server's final message matches: True\n"
+    ),
+    'async for chunk in client.stream("Hello!"):': lambda r: f"{r[0]}\n{r[1]}\n",
+    "text = stream.display()": lambda r: f"{r[0]}\n",
+    'text = await client.stream("Hello!").display()': lambda r: f"{r[0]}\n",
+    "DarkAI.create_async_generator(model=": lambda r: r[0],
+    "for chunk in DarkAI.create_completion(": lambda r: f"{r[0]}\n{r[1]}\n",
+    "MyDarkAI.create_completion(": lambda r: "Hi from the gateway!\n",
+    'print(client.complete("Hello!"))': lambda r: f"{r[0]}\n",
+}
+
+
+def shown_output(block: Block) -> Callable[[list[str]], str] | None:
+    """The expected stdout of ``block``, if it is one that prints (else None)."""
+    found = [expected for line, expected in SHOWN.items() if line in block.code]
+    assert len(found) <= 1, f"README.md:{block.line} matches {len(found)} entries of SHOWN"
+    return found[0] if found else None
+
+
 def child_env(server: DarkAIServer) -> dict[str, str]:
     """The environment of a block: the local server as the endpoint, no proxy, no logging."""
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
@@ -146,13 +176,23 @@ def test_readme_python_block_runs(block: Block, tmp_path: Path) -> None:
         tests = len(re.findall(r"^def test_", block.code, flags=re.MULTILINE))
         assert f"{tests} passed" in result.stdout, report
         return
-    if "print(" in block.code or ".display(" in block.code:
-        assert result.stdout.strip(), f"printed nothing\n{report}"
+    expected = shown_output(block)
+    if expected is not None:
+        assert result.stdout == expected(_replies(requests)), report
     # A block that makes a request without its own server must have used ours.
     uses_client = re.search(r"\b(Async)?DarkAI\b", block.code) is not None
     if uses_client and "DarkAIServer" not in block.code:
         assert requests, f"the block sent nothing to DARKAI_BASE_URL\n{report}"
         assert all(request.path == "/chat" for request in requests)
+
+
+def test_every_block_that_prints_has_its_output_checked() -> None:
+    prints = re.compile(r"print\(|\.display\(")
+    printing = [b for b in RUNNABLE if b.kind != "pytest" and prints.search(b.code)]
+    unchecked = [f"README.md:{block.line}" for block in printing if shown_output(block) is None]
+    assert not unchecked, f"add the output of these blocks to SHOWN: {unchecked}"
+    for line in SHOWN:
+        assert sum(line in block.code for block in RUNNABLE) == 1, line
 
 
 def test_the_readme_has_python_blocks_of_every_kind() -> None:
