@@ -954,6 +954,8 @@ def test_feeds_return_every_event_their_bytes_complete(stream: bytes, cuts: list
             assert decoder.error is not None
             if isinstance(error, ProtocolError):
                 assert str(decoder.error) == str(error)
+            else:
+                assert str(decoder.error).startswith("malformed DarkAI event")
             return
         assert decoder.error is None
 
