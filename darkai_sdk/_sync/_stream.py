@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol
 
-from .._events import Event, EventDecoder
+from .._events import Event, EventDecoder, StreamEnd
 from .._exceptions import DarkAIError, IncompleteStreamError
 from .._logging import logger
 from .._options import ClientOptions
@@ -157,7 +157,7 @@ def _iterate(
                 if decoder.replaced:
                     state.report_replaced(decoder.replaced)
                 if state.done:
-                    _finish(response, state, decoder)
+                    _finish(response, state, decoder, _after_end(items))
                     return
                 if decoder.error is not None:
                     # Held back behind the events just yielded: report it now, not
@@ -193,8 +193,20 @@ def _iterate(
         sleep(delay)
 
 
-def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
+def _after_end(items: list[Event]) -> int:
+    """How many of ``items`` (events of the read that held stream-end) came after it."""
+    for index, item in enumerate(items):
+        if type(item) is StreamEnd:
+            return len(items) - index - 1
+    return 0
+
+
+def _finish(
+    response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder, ignored: int
+) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
+    if ignored:
+        logger.warning("ignored %d events sent after stream-end", ignored)
     extra = response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)
