@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -351,6 +352,109 @@ class Trickle:
                     conn.sendall(bytes([byte]))
             except OSError:
                 pass  # the client gave up, as it should
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/chat"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._running = False
+        for thread in self._threads:
+            thread.join(_THREAD_TIMEOUT)
+        self._listener.close()
+
+
+class Scripted:
+    """Answers every request with ``pieces``, then does ``then`` with the connection.
+
+    Each piece is written whole, ``pause`` seconds after the one before. ``then``
+    is "hold" (keep the connection open and silent until the client closes it or
+    the server stops: a later request on it is answered again), "close" (a clean
+    FIN) or "reset" (an RST). ``connections`` counts the connections accepted, so
+    a test sees whether one was reused.
+    """
+
+    def __init__(self, *pieces: bytes, then: str = "hold", pause: float = 0.0) -> None:
+        if then not in ("hold", "close", "reset"):
+            raise ValueError(f"then must be hold, close or reset, got {then!r}")
+        self._pieces, self._then, self._pause = pieces, then, pause
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.1)
+        self.port = self._listener.getsockname()[1]
+        self.connections = 0
+        self.requests = 0
+        self._running = True
+        self._threads = [threading.Thread(target=self._accept, name="scripted", daemon=True)]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while self._running:
+            try:
+                conn, _ = self._listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            self.connections += 1
+            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                while self._running:  # one answer per request on this connection
+                    if not self._read_request(conn):
+                        return
+                    self.requests += 1
+                    for index, piece in enumerate(self._pieces):
+                        if index and self._pause:
+                            time.sleep(self._pause)
+                        conn.sendall(piece)
+                    if self._then == "reset":
+                        # Linger on, for 0 s: close() sends an RST instead of a FIN.
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        return
+                    if self._then == "close":
+                        conn.shutdown(socket.SHUT_WR)
+                        return
+            except OSError:
+                pass  # the client went away
+
+    def _read_request(self, conn: socket.socket) -> bool:
+        """Read one whole request (headers and a Content-Length body); False at EOF or stop."""
+        conn.settimeout(0.1)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = self._recv(conn)
+            if piece is None:
+                return False
+            data += piece
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            piece = self._recv(conn)
+            if piece is None:
+                return False
+            body += piece
+        return True
+
+    def _recv(self, conn: socket.socket) -> bytes | None:
+        while self._running:
+            try:
+                piece = conn.recv(65536)
+            except TimeoutError:
+                continue
+            return piece or None
+        return None
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/chat"
