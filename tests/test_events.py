@@ -660,6 +660,21 @@ def test_second_close_returns_nothing() -> None:
     assert decoder.close() == []
 
 
+@pytest.mark.parametrize("split", [False, True], ids=["one-feed", "two-feeds"])
+def test_deeply_nested_json_in_a_text_chunk_like_event_is_a_protocol_error(split: bool) -> None:
+    # Under 4 KiB, one data line naming text-chunk: the decoder tries to learn its
+    # form from it; the nesting must end in the typed error, not a RecursionError.
+    deep = b'data: ["text-chunk", ' + b"[" * 1500 + b"]" * 1500 + b"]\n\n"
+    first = b'data: {"event": "ping"}\n\n'
+    decoder = EventDecoder()
+    with pytest.raises(ProtocolError, match="malformed DarkAI event, not JSON"):
+        if split:
+            assert decoder.feed(first) == []
+            decoder.feed(deep)
+        else:
+            decoder.feed(first + deep)
+
+
 def test_feed_after_close_is_a_runtime_error() -> None:
     decoder = EventDecoder()
     decoder.close()
