@@ -195,10 +195,10 @@ def _iterate(
 
 def _after_end(items: list[Event]) -> int:
     """How many of ``items`` (events of the read that held stream-end) came after it."""
-    for index, item in enumerate(items):
-        if type(item) is StreamEnd:
-            return len(items) - index - 1
-    return 0
+    return len(items) - 1 - items.index(_STREAM_END)
+
+
+_STREAM_END = StreamEnd()
 
 
 def _finish(
