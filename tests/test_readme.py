@@ -288,3 +288,15 @@ def test_configuration_lists_every_environment_variable_the_sdk_reads() -> None:
     assert "DARKAI_BASE_URL" in names
     missing = sorted(name for name in names if f"`{name}`" not in table)
     assert not missing, f"environment variables missing from the Configuration table: {missing}"
+
+
+def test_every_public_name_is_importable_documented_and_listed_by_dir() -> None:
+    import darkai_sdk
+
+    text = README.read_text(encoding="utf-8")
+    assert dir(darkai_sdk) == sorted(darkai_sdk.__all__)
+    for name in darkai_sdk.__all__:
+        assert getattr(darkai_sdk, name) is not None
+        assert f"`{name}" in text or name == "__version__", f"{name} is not in README.md"
+    with pytest.raises(AttributeError, match="module 'darkai_sdk' has no attribute 'Nope'"):
+        darkai_sdk.Nope  # noqa: B018

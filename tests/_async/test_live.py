@@ -360,6 +360,24 @@ async def test_exception_in_the_callers_loop_releases_the_connection(
     assert server.active_streams == 0
 
 
+async def test_client_properties_are_the_settings_in_force(server: DarkAIServer) -> None:
+    timeout = Timeout(connect=3, read=4, total=5)
+    async with AsyncDarkAI(
+        server.url, timeout=timeout, max_retries=4, on_mismatch="raise", max_line_size=1000
+    ) as c:
+        assert c.base_url == server.url
+        assert c.timeout == timeout
+        assert c.max_retries == 4
+        assert c.retry_policy.max_retries == 4
+        assert c.on_mismatch == "raise"
+        assert c.max_line_size == 1000
+    async with AsyncDarkAI(server.url) as default:
+        assert default.timeout == Timeout()
+        assert (default.max_retries, default.on_mismatch) == (2, "warn")
+        assert default.max_line_size == 16 * 1024 * 1024
+        assert repr(default) == f"<{type(default).__name__} {default._options.describe()}>"
+
+
 async def test_client_is_reusable_after_close(server: DarkAIServer) -> None:
     c = AsyncDarkAI(server.url)
     assert "one" in await c.complete("one")
