@@ -11,7 +11,7 @@ python=${PYTHON:-python3}
 echo "== ruff"; .venv/bin/ruff check darkai_sdk tests tools
 .venv/bin/ruff format --check darkai_sdk tests tools
 echo "== mypy"; .venv/bin/mypy --strict darkai_sdk
-.venv/bin/mypy --strict tools/bench.py tools/_bench_*.py tests/test_bench.py
+.venv/bin/mypy --strict tools/bench.py tools/_bench_*.py tools/mutate.py tests/test_bench.py
 echo "== unasync"; .venv/bin/python tools/unasync.py --check
 echo "== pytest, under coverage"
 # Every process the tests start writes its own data file here (pyproject.toml's
