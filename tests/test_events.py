@@ -676,6 +676,34 @@ def test_deeply_nested_json_in_a_text_chunk_like_event_is_a_protocol_error(split
             decoder.feed(first + deep)
 
 
+# --- the fast paths hand what they cannot take to the general way ------------------------------
+
+_GOOD = chunk("ab")
+# The first event teaches the form; from the second on, the fast paths take over.
+_WARM = [chunk("w"), _GOOD]
+FAST_PATH_BAIL_OUTS = {
+    "one-event-bad-utf8": [*_WARM, OPEN + b"\xff" + CLOSE],
+    "one-event-bad-escape": [*_WARM, OPEN + b"\\x" + CLOSE],
+    "one-event-inner-quote": [*_WARM, OPEN + b'a"b' + CLOSE],
+    "one-event-high-surrogate": [*_WARM, OPEN + b"\\ud83d" + CLOSE, chunk("c")],
+    "carried-then-bad-utf8": [*_WARM, OPEN + b"ab", b"\xff" + CLOSE],
+    "carried-then-bad-escape": [*_WARM, OPEN + b"ab", b"\\x" + CLOSE],
+    "carried-then-inner-quote": [*_WARM, OPEN + b'a"', b"b" + CLOSE],
+    "carried-utf8-split": [*_WARM, OPEN + "中".encode()[:2], "中".encode()[2:] + CLOSE],
+    "not-carried-bad-utf8-inside": [*_WARM, OPEN + b"\xffab", CLOSE],
+    "not-carried-too-long": [*_WARM, OPEN + b"a" * 5000, CLOSE],
+    "two-events-then-bad-utf8": [*_WARM, _GOOD + OPEN + b"\xff" + CLOSE],
+}
+
+
+@pytest.mark.parametrize("pieces", FAST_PATH_BAIL_OUTS.values(), ids=FAST_PATH_BAIL_OUTS.keys())
+def test_what_a_fast_path_cannot_take_decodes_as_the_general_way_does(
+    pieces: list[bytes],
+) -> None:
+    assert outcome(pieces) == reference(b"".join(pieces), DEFAULT_MAX_LINE_SIZE)
+    assert outcome(pieces, max_line_size=60) == reference(b"".join(pieces), 60)
+
+
 # --- learning a stream's form (_template) ------------------------------------------------------
 
 
