@@ -114,8 +114,6 @@ def open_client(args: argparse.Namespace, console: Console) -> Iterator[DarkAI]:
                 max_retries=args.max_retries,
                 on_mismatch="raise" if args.strict else "warn",
             )
-        except DarkAIError:
-            raise
         except (TypeError, ValueError) as exc:  # a bad --base-url or --proxy
             raise UsageError(str(exc)) from None
         stack.enter_context(client)
