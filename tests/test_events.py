@@ -867,6 +867,11 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
             b'data: {"event": "text-chunk", "data": {"text": "',
             b'"}}\n\n',
         ),
+        (  # an escaped quote or backslash in the text: its string still ends right
+            b'data: {"event": "text-chunk", "data": {"text": "q\\"r\\\\"}}\n\n',
+            b'data: {"event": "text-chunk", "data": {"text": "',
+            b'"}}\n\n',
+        ),
         (  # JSON keeps the last of two equal keys: so does the template
             b'data: {"event": "text-chunk", "data": {"text": "a", "text": "b"}}\n\n',
             b'data: {"event": "text-chunk", "data": {"text": "a", "text": "',
@@ -879,6 +884,7 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
         "backslash-around-the-text",
         "extra-fields",
         "escape-in-the-text",
+        "escaped-quote-and-backslash-in-the-text",
         "the-text-twice",
     ],
 )
@@ -904,6 +910,7 @@ def test_learn_template_finds_the_bytes_around_the_text(
         b'data: {"event": "text-chunk", "data": ["hi"]}\n\n',
         b'data: {"event": "text-chunk", "data": {"text": 5}}\n\n',
         b'data: ["text-chunk", {"text": "hi"}]\n\n',
+        b'data: {"event": "text-chunk", "data": {"text": "hi", "n": "a\\nb"}}\n\n',
     ],
     ids=[
         "over-4-KiB",
@@ -915,10 +922,25 @@ def test_learn_template_finds_the_bytes_around_the_text(
         "data-not-an-object",
         "text-not-a-string",
         "not-an-object",
+        "a-backslash-after-the-text",
     ],
 )
 def test_learn_template_refuses_an_event_with_no_single_text_slot(event: bytes) -> None:
     assert learn_template(event) is None
+
+
+@pytest.mark.parametrize(("size", "learned"), [(4096, True), (4097, False)])
+def test_a_template_is_learned_from_events_up_to_4_kib(size: int, learned: bool) -> None:
+    event = chunk("x" * (size - len(chunk(""))))
+    assert len(event) == size
+    assert (learn_template(event) is not None) is learned
+
+
+def test_a_template_is_immutable_and_slotted() -> None:
+    template = learn_template(chunk("a"))
+    assert template is not None and not hasattr(template, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        template.open = b""  # type: ignore[misc]
 
 
 def test_a_utf16_text_chunk_teaches_no_template_and_is_a_protocol_error() -> None:
