@@ -872,6 +872,11 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
             b'data: {"event": "text-chunk", "data": {"text": "',
             b'"}}\n\n',
         ),
+        (  # an empty text: its string's quotes are side by side
+            b'data: {"event": "text-chunk", "data": {"text": ""}}\n\n',
+            b'data: {"event": "text-chunk", "data": {"text": "',
+            b'"}}\n\n',
+        ),
         (  # JSON keeps the last of two equal keys: so does the template
             b'data: {"event": "text-chunk", "data": {"text": "a", "text": "b"}}\n\n',
             b'data: {"event": "text-chunk", "data": {"text": "a", "text": "',
@@ -885,6 +890,7 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
         "extra-fields",
         "escape-in-the-text",
         "escaped-quote-and-backslash-in-the-text",
+        "empty-text",
         "the-text-twice",
     ],
 )
