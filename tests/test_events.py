@@ -836,6 +836,46 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
     assert len(tries) == 2 + 8
 
 
+@pytest.mark.parametrize(
+    "reads",
+    [
+        [chunk("a"), chunk("b")],  # a read per event
+        [chunk("a") + chunk("b") + chunk("c")],  # several events a read
+        [OPEN + b"ab", b"c" + CLOSE],  # an event cut across reads
+        [chunk("a") + OPEN + b"b", b"c" + CLOSE + chunk("d")],  # whole events, then a cut one
+        [OPEN + b"\\ud83d\\ude00" + CLOSE],  # a surrogate pair escape
+    ],
+    ids=["event-a-read", "events-a-read", "cut-event", "events-then-cut", "pair-escape"],
+)
+def test_common_reads_are_decoded_in_one_step(
+    monkeypatch: pytest.MonkeyPatch, reads: list[bytes]
+) -> None:
+    # The speed the bench measures: once the form is known, a read of whole template
+    # events (and the start of the next) never takes the general way.
+    expected = decode([chunk("w"), chunk("x"), *reads])[2:]
+    decoder = EventDecoder()
+    decoder.feed(chunk("w"))
+    decoder.feed(chunk("x"))  # learned, and the decoder is between events
+    general: list[bytes] = []
+    real = EventDecoder._feed_all
+
+    def spy(self: EventDecoder, data: bytes) -> list[Event]:
+        general.append(data)
+        return real(self, data)
+
+    monkeypatch.setattr(EventDecoder, "_feed_all", spy)
+    assert [event for read in reads for event in decoder.feed(read)] == expected
+    assert general == []
+
+
+@pytest.mark.parametrize("rest", [OPEN + b"ab\xff", OPEN + b"a" * 80], ids=["bad-byte", "over-cap"])
+def test_an_unfinished_event_after_whole_ones_fails_at_once(rest: bytes) -> None:
+    decoder = EventDecoder(max_line_size=60)
+    decoder.feed(chunk("w") + chunk("ab"))
+    assert decoder.feed(chunk("c") + rest) == ["c"]  # the events first, the error held back
+    assert decoder.error is not None
+
+
 # --- learning a stream's form (_template) ------------------------------------------------------
 
 
