@@ -316,18 +316,23 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
     return context
 
 
-class Trickle:
-    """Answers every request with ``head`` at once, then ``body`` one byte per ``interval``."""
+class _ConnectionServer:
+    """A listener on 127.0.0.1 that answers each connection in a thread of its own.
 
-    def __init__(self, head: bytes, body: bytes, interval: float) -> None:
-        self._head, self._body, self._interval = head, body, interval
+    Subclasses say how in ``_answer``; ``_running`` turns False when the server stops.
+    """
+
+    def __init__(self) -> None:
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(16)
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
+        #: Connections accepted so far (a test sees whether one was reused).
+        self.connections = 0
         self._running = True
-        self._threads = [threading.Thread(target=self._accept, name="trickle", daemon=True)]
+        name = type(self).__name__.lower()
+        self._threads = [threading.Thread(target=self._accept, name=name, daemon=True)]
         self._threads[0].start()
 
     def _accept(self) -> None:
@@ -336,22 +341,13 @@ class Trickle:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
+            self.connections += 1
             thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
             self._threads.append(thread)
             thread.start()
 
     def _answer(self, conn: socket.socket) -> None:
-        with conn:
-            try:
-                conn.recv(65536)
-                conn.sendall(self._head)
-                for byte in self._body:
-                    if not self._running:
-                        return
-                    time.sleep(self._interval)
-                    conn.sendall(bytes([byte]))
-            except OSError:
-                pass  # the client gave up, as it should
+        raise NotImplementedError
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/chat"
@@ -366,41 +362,42 @@ class Trickle:
         self._listener.close()
 
 
-class Scripted:
+class Trickle(_ConnectionServer):
+    """Answers every request with ``head`` at once, then ``body`` one byte per ``interval``."""
+
+    def __init__(self, head: bytes, body: bytes, interval: float) -> None:
+        self._head, self._body, self._interval = head, body, interval
+        super().__init__()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                conn.recv(65536)
+                conn.sendall(self._head)
+                for byte in self._body:
+                    if not self._running:
+                        return
+                    time.sleep(self._interval)
+                    conn.sendall(bytes([byte]))
+            except OSError:
+                pass  # the client gave up, as it should
+
+
+class Scripted(_ConnectionServer):
     """Answers every request with ``pieces``, then does ``then`` with the connection.
 
     Each piece is written whole, ``pause`` seconds after the one before. ``then``
     is "hold" (keep the connection open and silent until the client closes it or
     the server stops: a later request on it is answered again), "close" (a clean
-    FIN) or "reset" (an RST). ``connections`` counts the connections accepted, so
-    a test sees whether one was reused.
+    FIN) or "reset" (an RST).
     """
 
     def __init__(self, *pieces: bytes, then: str = "hold", pause: float = 0.0) -> None:
         if then not in ("hold", "close", "reset"):
             raise ValueError(f"then must be hold, close or reset, got {then!r}")
         self._pieces, self._then, self._pause = pieces, then, pause
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self.connections = 0
         self.requests = 0
-        self._running = True
-        self._threads = [threading.Thread(target=self._accept, name="scripted", daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                conn, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.connections += 1
-            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        super().__init__()
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:
@@ -455,15 +452,3 @@ class Scripted:
                 continue
             return piece or None
         return None
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/chat"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._running = False
-        for thread in self._threads:
-            thread.join(_THREAD_TIMEOUT)
-        self._listener.close()

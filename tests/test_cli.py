@@ -86,12 +86,17 @@ def started(*args: str, stdin: bytes | None = None) -> Iterator[subprocess.Popen
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(RUN_TIMEOUT)
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command if it still runs; wait for it and close its pipes."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(RUN_TIMEOUT)
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def read_until(
@@ -484,9 +489,7 @@ def test_chat_ctrl_c_while_waiting_for_input_exits_130(server: DarkAIServer) -> 
         process.send_signal(signal.SIGINT)  # it now waits for the next line
         out, err = process.communicate(timeout=RUN_TIMEOUT)
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(RUN_TIMEOUT)
+        _stop(process)
     assert process.returncode == 130
     assert (shown + out).decode() == reply
     assert "Traceback" not in err.decode()
@@ -508,12 +511,7 @@ def on_a_terminal(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     try:
         yield process, master
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(RUN_TIMEOUT)
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
+        _stop(process)
         os.close(master)
 
 
