@@ -256,66 +256,6 @@ class FullBacklog:
         self.close()
 
 
-class ClosingListener:
-    """Accepts every connection and closes it at once, without a byte; counts them."""
-
-    def __init__(self) -> None:
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self.accepted = 0
-        self._running = True
-        self._thread = threading.Thread(target=self._run, name="closing-listener", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while self._running:
-            try:
-                conn, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            self.accepted += 1
-            conn.close()
-
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/chat"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._running = False
-        self._thread.join(_THREAD_TIMEOUT)
-        self._listener.close()
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def self_signed_context(directory: Path) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-            "-keyout", str(key), "-out", str(cert),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=30,
-    )  # fmt: skip
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    return context
-
-
 class _ConnectionServer:
     """A listener on 127.0.0.1 that answers each connection in a thread of its own.
 
@@ -360,6 +300,42 @@ class _ConnectionServer:
         for thread in self._threads:
             thread.join(_THREAD_TIMEOUT)
         self._listener.close()
+
+
+class ClosingListener(_ConnectionServer):
+    """Accepts every connection and closes it at once, without a byte; counts them."""
+
+    @property
+    def accepted(self) -> int:
+        return self.connections
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.close()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def self_signed_context(directory: Path) -> ssl.SSLContext:
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    cert, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+            "-keyout", str(key), "-out", str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
 
 
 class Trickle(_ConnectionServer):
