@@ -854,3 +854,11 @@ def test_pending_data_lines_are_joined_past_256_under_64_characters(
     decoder = SSEDecoder()
     decoder.feed(b"".join(b"data:" + b"x" * size + b"\n" for _ in range(lines)))
     assert len(decoder._data) == held
+
+
+def test_pending_data_lines_averaging_exactly_64_characters_are_not_joined() -> None:
+    # 257 lines of 63 characters and their breaks, then an empty line: 257 * 64 in all.
+    decoder = SSEDecoder()
+    decoder.feed((b"data:" + b"x" * 63 + b"\n") * 257 + b"data:\n")
+    assert len(decoder._data) == 258
+    assert decoder.feed(b"\n") == [ServerSentEvent(data="\n".join(["x" * 63] * 257 + [""]))]
