@@ -778,6 +778,19 @@ def test_an_upper_case_surrogate_pair_escape_in_a_run_is_one_character(feeds: st
     assert decode(pieces) == ["x", "y", "\U0001f600", "z", StreamEnd()]
 
 
+def test_an_upper_case_pair_escape_in_a_run_broken_by_another_event_is_one_character() -> None:
+    # The final-response amid the run sends it through the halving path; the pair's
+    # halves come in two events.
+    run = OPEN + b"\\uD83D" + CLOSE + OPEN + b"\\uDE00" + CLOSE + final("m") + chunk("b")
+    assert decode([chunk("w"), chunk("x"), run]) == [
+        "w",
+        "x",
+        "\U0001f600",
+        FinalResponse("m"),
+        "b",
+    ]
+
+
 def test_replacements_count_only_lone_surrogates_not_a_u_fffd_sent_as_text() -> None:
     decoder = EventDecoder()
     events = decoder.feed(OPEN + "\ufffd".encode() + b"\\udc00" + CLOSE)
@@ -794,14 +807,18 @@ def test_a_repaired_final_response_does_not_count_as_replaced() -> None:
 
 def test_an_unfinished_event_with_a_bad_byte_fails_at_once() -> None:
     decoder = EventDecoder()
-    decoder.feed(chunk("w") + chunk("ab"))  # the fast paths are on
+    decoder.feed(chunk("w"))
+    decoder.feed(chunk("ab"))  # the form is learned: the fast paths are on
+    assert decoder._fast is not None
     with pytest.raises(ProtocolError, match="invalid UTF-8"):
         decoder.feed(OPEN + b"ab\xff")
 
 
 def test_an_unfinished_event_over_the_cap_fails_at_once() -> None:
     decoder = EventDecoder(max_line_size=60)
-    decoder.feed(chunk("w") + chunk("ab"))
+    decoder.feed(chunk("w"))
+    decoder.feed(chunk("ab"))
+    assert decoder._fast is not None
     with pytest.raises(ProtocolError, match="longer than 60"):
         decoder.feed(OPEN + b"a" * 40)
 
@@ -871,7 +888,9 @@ def test_common_reads_are_decoded_in_one_step(
 @pytest.mark.parametrize("rest", [OPEN + b"ab\xff", OPEN + b"a" * 80], ids=["bad-byte", "over-cap"])
 def test_an_unfinished_event_after_whole_ones_fails_at_once(rest: bytes) -> None:
     decoder = EventDecoder(max_line_size=60)
-    decoder.feed(chunk("w") + chunk("ab"))
+    decoder.feed(chunk("w"))
+    decoder.feed(chunk("ab"))
+    assert decoder._fast is not None
     assert decoder.feed(chunk("c") + rest) == ["c"]  # the events first, the error held back
     assert decoder.error is not None
 

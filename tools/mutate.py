@@ -238,6 +238,13 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "_run() consumed the whole read: the loop ends either way"
     ),
     ("_events", "EventDecoder._feed", "first < 0", "first < 1"): _PATH,
+    ("_events", "EventDecoder._feed", "first < 0", "first <= 0"): _PATH,
+    (
+        "_events",
+        "EventDecoder._feed",
+        "first + len(template.close)",
+        "first - len(template.close)",
+    ): ("only moves where the general way's input is cut: the SSE decoder reads any cut alike"),
     ("_events", "EventDecoder._learn", "end < 0", "end <= 0"): (
         "an idle decoder's read never starts with a blank line's end"
     ),
