@@ -724,7 +724,12 @@ def main(argv: list[str] | None = None) -> int:
                 if outcome.status == "survived" and why is not None:
                     print(f"{'':>10}equivalent: {why}")
         share = 100.0 * killed / max(len(outcomes), 1)
-        print(f"{module}: {killed} of {len(outcomes)} killed ({share:.1f}%)", flush=True)
+        timeouts = sum(outcome.status == "timeout" for outcome in outcomes)
+        print(
+            f"{module}: {killed} of {len(outcomes)} killed ({share:.1f}%), "
+            f"{timeouts} of them by the time limit",
+            flush=True,
+        )
         scores.append((module, killed, equivalent, len(outcomes), time.monotonic() - started))
     print("\nmodule        killed  equivalent  mutants   killed%   seconds")
     failed = False
