@@ -306,7 +306,7 @@ def test_a_basic_pair_is_split_once_at_its_first_colon() -> None:
 
 
 def test_a_basic_token_that_is_not_strict_base64_yields_no_pair() -> None:
-    token = _b64("alice:s3cret")[:-2] + "!!"  # junk a lenient decoder would skip
+    token = _b64("alice:s3cret") + "!!"  # junk a lenient decoder would skip
     found = secrets_of(None, {"Authorization": f"Basic {token}"})
     assert not {"alice", "s3cret", "alice:s3cret"} & set(found)
     assert token in found

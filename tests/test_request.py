@@ -500,8 +500,7 @@ _TAIL = (
         (
             lambda: redirect_request(_at(redirects=MAX_REDIRECTS), 308, "/next"),
             APIStatusError,
-            f"too many redirects (more than {MAX_REDIRECTS}), "
-            "last to https://darkai.foundation/next",
+            "too many redirects (more than 10), last to https://darkai.foundation/next",
         ),
     ],
 )
@@ -521,3 +520,10 @@ def test_an_error_message_says_exactly_what_is_wrong(
 def test_a_location_naming_the_default_port_is_the_same_origin(url: str, location: str) -> None:
     follow = redirect_request(_at(url), 307, location)
     assert follow is not None and follow.url == location
+
+
+def test_a_request_is_slotted_and_has_no_model_unless_given() -> None:
+    request = Request(url=URL, headers={}, body=b"{}")
+    assert (request.model, request.redirects) == ("", 0)
+    assert not hasattr(request, "__dict__")
+    assert MAX_REDIRECTS == 10  # README: "more than 10" redirects raise
