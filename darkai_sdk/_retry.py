@@ -48,9 +48,7 @@ def parse_retry_after(
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
+    except (TypeError, ValueError, IndexError):  # since 3.10 it raises, never returns None
         return None
     if when.tzinfo is None:  # "-0000" or no zone: an HTTP-date is always UTC, not local time
         when = when.replace(tzinfo=datetime.UTC)

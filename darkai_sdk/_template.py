@@ -55,7 +55,7 @@ def learn_template(event: bytes) -> Template | None:
     payload = event[5:-2]
     try:
         obj = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # a hostile "[[[[..." exhausts the recursion limit
         return None
     if not _is_text_chunk(obj):
         return None

@@ -12,6 +12,7 @@ import asyncio
 import os
 import socket
 import ssl
+import struct
 import subprocess
 import threading
 import time
@@ -255,28 +256,38 @@ class FullBacklog:
         self.close()
 
 
-class ClosingListener:
-    """Accepts every connection and closes it at once, without a byte; counts them."""
+class _ConnectionServer:
+    """A listener on 127.0.0.1 that answers each connection in a thread of its own.
+
+    Subclasses say how in ``_answer``; ``_running`` turns False when the server stops.
+    """
 
     def __init__(self) -> None:
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(64)
+        self._listener.listen(16)
         self._listener.settimeout(0.1)
         self.port = self._listener.getsockname()[1]
-        self.accepted = 0
+        #: Connections accepted so far (a test sees whether one was reused).
+        self.connections = 0
         self._running = True
-        self._thread = threading.Thread(target=self._run, name="closing-listener", daemon=True)
-        self._thread.start()
+        name = type(self).__name__.lower()
+        self._threads = [threading.Thread(target=self._accept, name=name, daemon=True)]
+        self._threads[0].start()
 
-    def _run(self) -> None:
+    def _accept(self) -> None:
         while self._running:
             try:
                 conn, _ = self._listener.accept()
             except (TimeoutError, OSError):
                 continue
-            self.accepted += 1
-            conn.close()
+            self.connections += 1
+            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
+            self._threads.append(thread)
+            thread.start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        raise NotImplementedError
 
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/chat"
@@ -286,8 +297,20 @@ class ClosingListener:
 
     def __exit__(self, *exc_info: object) -> None:
         self._running = False
-        self._thread.join(_THREAD_TIMEOUT)
+        for thread in self._threads:
+            thread.join(_THREAD_TIMEOUT)
         self._listener.close()
+
+
+class ClosingListener(_ConnectionServer):
+    """Accepts every connection and closes it at once, without a byte; counts them."""
+
+    @property
+    def accepted(self) -> int:
+        return self.connections
+
+    def _answer(self, conn: socket.socket) -> None:
+        conn.close()
 
 
 def closed_port() -> int:
@@ -315,29 +338,12 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
     return context
 
 
-class Trickle:
+class Trickle(_ConnectionServer):
     """Answers every request with ``head`` at once, then ``body`` one byte per ``interval``."""
 
     def __init__(self, head: bytes, body: bytes, interval: float) -> None:
         self._head, self._body, self._interval = head, body, interval
-        self._listener = socket.socket()
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.1)
-        self.port = self._listener.getsockname()[1]
-        self._running = True
-        self._threads = [threading.Thread(target=self._accept, name="trickle", daemon=True)]
-        self._threads[0].start()
-
-    def _accept(self) -> None:
-        while self._running:
-            try:
-                conn, _ = self._listener.accept()
-            except (TimeoutError, OSError):
-                continue
-            thread = threading.Thread(target=self._answer, args=(conn,), daemon=True)
-            self._threads.append(thread)
-            thread.start()
+        super().__init__()
 
     def _answer(self, conn: socket.socket) -> None:
         with conn:
@@ -352,14 +358,73 @@ class Trickle:
             except OSError:
                 pass  # the client gave up, as it should
 
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/chat"
 
-    def __enter__(self) -> Self:
-        return self
+class Scripted(_ConnectionServer):
+    """Answers every request with ``pieces``, then does ``then`` with the connection.
 
-    def __exit__(self, *exc_info: object) -> None:
-        self._running = False
-        for thread in self._threads:
-            thread.join(_THREAD_TIMEOUT)
-        self._listener.close()
+    Each piece is written whole, ``pause`` seconds after the one before. ``then``
+    is "hold" (keep the connection open and silent until the client closes it or
+    the server stops: a later request on it is answered again), "close" (a clean
+    FIN) or "reset" (an RST).
+    """
+
+    def __init__(self, *pieces: bytes, then: str = "hold", pause: float = 0.0) -> None:
+        if then not in ("hold", "close", "reset"):
+            raise ValueError(f"then must be hold, close or reset, got {then!r}")
+        self._pieces, self._then, self._pause = pieces, then, pause
+        self.requests = 0
+        super().__init__()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            try:
+                while self._running:  # one answer per request on this connection
+                    if not self._read_request(conn):
+                        return
+                    self.requests += 1
+                    for index, piece in enumerate(self._pieces):
+                        if index and self._pause:
+                            time.sleep(self._pause)
+                        conn.sendall(piece)
+                    if self._then == "reset":
+                        # Linger on, for 0 s: close() sends an RST instead of a FIN.
+                        conn.setsockopt(
+                            socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                        )
+                        return
+                    if self._then == "close":
+                        conn.shutdown(socket.SHUT_WR)
+                        return
+            except OSError:
+                pass  # the client went away
+
+    def _read_request(self, conn: socket.socket) -> bool:
+        """Read one whole request (headers and a Content-Length body); False at EOF or stop."""
+        conn.settimeout(0.1)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            piece = self._recv(conn)
+            if piece is None:
+                return False
+            data += piece
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while len(body) < length:
+            piece = self._recv(conn)
+            if piece is None:
+                return False
+            body += piece
+        return True
+
+    def _recv(self, conn: socket.socket) -> bytes | None:
+        while self._running:
+            try:
+                piece = conn.recv(65536)
+            except TimeoutError:
+                continue
+            return piece or None
+        return None

@@ -80,3 +80,42 @@ async def test_body_ending_early_keeps_partial_text() -> None:
             with pytest.raises(IncompleteStreamError) as info:
                 await client.complete("hi")
     assert info.value.partial_text == "partial"
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        aiohttp.ClientOSError(104, "reset by peer after s3cret-token"),
+        aiohttp.ServerDisconnectedError("gone after s3cret-token"),
+        OSError(5, "I/O error after s3cret-token"),
+    ],
+    ids=["client-os-error", "server-disconnected", "os-error"],
+)
+async def test_a_transport_error_mid_body_keeps_partial_text_and_masks_secrets(
+    monkeypatch: pytest.MonkeyPatch, error: Exception
+) -> None:
+    # What a socket cannot be made to raise on cue: aiohttp's own errors, or the OS's,
+    # from a read after the first body bytes arrived.
+    real = aiohttp.StreamReader.readany
+    reads = 0
+
+    async def readany(self: aiohttp.StreamReader) -> bytes:
+        nonlocal reads
+        reads += 1
+        if reads > 1:
+            raise error
+        return await real(self)
+
+    monkeypatch.setattr(aiohttp.StreamReader, "readany", readany)
+    headers = {"Authorization": "Bearer s3cret-token"}
+    with aioresponses() as mock:
+        mock.post(URL, body=sse("par", "tial", end=False), content_type="text/event-stream")
+        async with AsyncDarkAI(URL, max_retries=2, headers=headers) as client:
+            with pytest.raises(IncompleteStreamError) as info:
+                await client.complete("hi")
+    message = str(info.value)
+    assert message.startswith(f"connection broken mid-reply: {type(error).__name__}: ")
+    assert "s3cret-token" not in message and "****" in message
+    assert info.value.__cause__ is None  # its text held the secret
+    assert info.value.partial_text == "partial"
+    assert reads == 2  # text had arrived: not retried

@@ -89,12 +89,17 @@ def started(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(RUN_TIMEOUT)
-        for pipe in (process.stdout, process.stderr):
-            if pipe is not None:
-                pipe.close()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Kill the command if it still runs; wait for it and close its pipes."""
+    if process.poll() is None:
+        process.kill()
+    process.wait(RUN_TIMEOUT)
+    for pipe in (process.stdin, process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 def read_until(
@@ -309,6 +314,30 @@ def test_bad_options_exit_2(args: list[str]) -> None:
     assert "darkai: error:" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--base-url", "ftp://example.com/chat"],
+            "base_url must be an absolute http:// or https:// URL, got 'ftp://example.com/chat'",
+        ),
+        (["--base-url", "http://[::1"], "base_url must be an absolute http:// or https:// URL"),
+        (
+            ["--proxy", "socks5://127.0.0.1:1"],
+            "proxy must be an http:// or https:// URL, got 'socks5://127.0.0.1:1'",
+        ),
+        (["chat", "--proxy", "file:///tmp/x"], "proxy must be an http:// or https:// URL"),
+    ],
+    ids=["base-url-not-http", "base-url-unparsable", "proxy-not-http", "chat-proxy-not-http"],
+)
+def test_a_bad_base_url_or_proxy_is_a_usage_error(args: list[str], message: str) -> None:
+    result = darkai(*args, *([] if "chat" in args else ["hi"]))
+    assert result.returncode == 2
+    assert_one_error_line(result.stderr)
+    assert result.stderr.startswith("darkai: error: " + message), result.stderr
+    assert result.stdout == ""
+
+
 def test_debug_adds_the_traceback() -> None:
     url = f"http://127.0.0.1:{closed_port()}/chat"
     result = darkai("--base-url", url, "--max-retries", "0", "--debug", "hi")
@@ -443,6 +472,110 @@ def test_chat_ctrl_c_exits_130_keeping_the_partial_reply(server: DarkAIServer) -
     assert len(server.requests) == 1
 
 
+def test_chat_reports_an_unknown_command_and_goes_on(server: DarkAIServer) -> None:
+    result = darkai("chat", "--base-url", server.url, stdin="/nope now\n\n/model\nhi\n")
+    assert result.returncode == 2  # the session's last error: a usage error
+    lines = result.stderr.splitlines()
+    assert lines[0] == "darkai: error: unknown command /nope; /help lists the commands"
+    assert lines[1] == "darkai: model llama-3-70b"  # /model alone shows the model
+    assert [request.prompt for request in server.requests] == ["hi"]  # the blank line is skipped
+    assert result.stdout == default_reply_text("hi", "llama-3-70b") + "\n"
+
+
+def test_chat_ctrl_c_while_waiting_for_input_exits_130(server: DarkAIServer) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_WRAPPER, "chat", "--base-url", server.url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=ROOT,
+    )
+    try:
+        assert process.stdin is not None
+        process.stdin.write(b"hi\n")
+        process.stdin.flush()
+        reply = default_reply_text("hi", "llama-3-70b") + "\n"
+        shown = read_until(process, lambda data: data == reply.encode())
+        process.send_signal(signal.SIGINT)  # it now waits for the next line
+        out, err = process.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        _stop(process)
+    assert process.returncode == 130
+    assert (shown + out).decode() == reply
+    assert "Traceback" not in err.decode()
+
+
+@contextmanager
+def on_a_terminal(*args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """Start the command with a terminal (a pty) as its stdin; yield it and the pty's master."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-c", SIGINT_WRAPPER, *args],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
+        cwd=ROOT,
+    )
+    os.close(slave)
+    try:
+        yield process, master
+    finally:
+        _stop(process)
+        os.close(master)
+
+
+PROMPT = b"you> "
+
+
+def test_chat_at_a_terminal_prompts_and_ctrl_c_at_the_prompt_exits_130(
+    server: DarkAIServer,
+) -> None:
+    with on_a_terminal("chat", "--base-url", server.url) as (process, terminal):
+        assert read_until(process, lambda data: data.endswith(PROMPT)) == PROMPT
+        os.write(terminal, b"hi\n")
+        reply = default_reply_text("hi", "llama-3-70b").encode()
+        shown = read_until(process, lambda data: data.endswith(PROMPT))
+        assert shown == reply + b"\n\n" + PROMPT  # a blank line after each reply
+        process.send_signal(signal.SIGINT)
+        code, rest, err = finish(process)
+    assert code == 130
+    assert rest == ""
+    assert err.startswith("darkai chat: model llama-3-70b; /help for commands, Ctrl-D to leave\n")
+    assert "Traceback" not in err
+
+
+def test_chat_at_a_terminal_ends_at_ctrl_d(server: DarkAIServer) -> None:
+    with on_a_terminal("chat", "--base-url", server.url) as (process, terminal):
+        assert read_until(process, lambda data: data.endswith(PROMPT)) == PROMPT
+        os.write(terminal, b"\x04")  # Ctrl-D: the end of input
+        code, rest, err = finish(process)
+    assert code == 0
+    assert rest == "\n"  # the prompt's line is ended
+    assert "Traceback" not in err
+    assert server.requests == []
+
+
+def test_chat_at_a_terminal_ctrl_c_stops_only_the_reply(server: DarkAIServer) -> None:
+    server.enqueue(Reply(text=TEXT, chunk_size=6, stall_after=1))
+    with on_a_terminal("chat", "--base-url", server.url) as (process, terminal):
+        read_until(process, lambda data: data.endswith(PROMPT))
+        os.write(terminal, b"first\n")
+        assert read_until(process, lambda data: len(data) >= 6) == TEXT[:6].encode()
+        process.send_signal(signal.SIGINT)
+        assert read_until(process, lambda data: data.endswith(PROMPT)) == b"\n\n" + PROMPT
+        os.write(terminal, b"second\n")
+        reply = default_reply_text("second", "llama-3-70b").encode()
+        assert read_until(process, lambda data: data.endswith(PROMPT)) == reply + b"\n\n" + PROMPT
+        os.write(terminal, b"\x04")
+        code, _, err = finish(process)
+    assert code == 0
+    assert "darkai: reply interrupted (left out of the conversation)" in err
+    # The interrupted turn is left out: the second request carries no trace of it.
+    assert [request.prompt for request in server.requests] == ["first", "second"]
+
+
 def test_chat_help_lists_the_commands() -> None:
     result = darkai("chat", stdin="/help\n")
     assert result.returncode == 0
@@ -535,14 +668,27 @@ class _Terminal(io.StringIO):
         return True
 
 
+def _wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Poll ``condition`` until it holds (True) or ``seconds`` pass (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def test_the_spinner_shows_on_a_terminal_and_erases_itself() -> None:
     stderr = _Terminal()
     console = Console(None, io.StringIO(), stderr)
     console.start_spinner()
-    time.sleep(0.5)
+    # However slowly its thread is scheduled, a spinner draws twice and moves on.
+    assert _wait_for(lambda: stderr.getvalue().count("waiting for the reply") >= 2)
     console.stop_spinner()
     drawn = stderr.getvalue()
-    assert "waiting for the reply" in drawn
+    first, second = drawn.split("\r\x1b[K")[1:3]
+    assert first.endswith(" waiting for the reply") and second.endswith(" waiting for the reply")
+    assert first[0] != second[0]  # the frame turned
     assert drawn.endswith("\r\x1b[K")
     console.stop_spinner()
     assert stderr.getvalue() == drawn  # stopping twice draws nothing more
@@ -551,9 +697,14 @@ def test_the_spinner_shows_on_a_terminal_and_erases_itself() -> None:
 def test_no_spinner_when_stderr_is_not_a_terminal() -> None:
     stderr = io.StringIO()
     console = Console(None, io.StringIO(), stderr)
+    # A spinner on a terminal, started at the same time, shows how long is long enough.
+    terminal = _Terminal()
+    witness = Console(None, io.StringIO(), terminal)
     console.start_spinner()
-    time.sleep(0.3)
+    witness.start_spinner()
+    assert _wait_for(lambda: "waiting for the reply" in terminal.getvalue())
     console.stop_spinner()
+    witness.stop_spinner()
     assert stderr.getvalue() == ""
 
 

@@ -141,8 +141,9 @@ def test_part_of_wrong_type_names_message_and_part() -> None:
 
 
 def test_empty_message_list_raises_value_error() -> None:
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError) as info:
         format_prompt([])
+    assert str(info.value) == "messages is empty: give at least one message"
 
 
 @pytest.mark.parametrize("bad", ["just a string", 7, None, ["role", "content"]])
@@ -197,8 +198,11 @@ def test_first_bad_message_is_the_one_reported() -> None:
 
 @pytest.mark.parametrize("messages", [b"bytes prompt", 42, None, {"role": "user"}])
 def test_messages_of_wrong_type_raise_type_error(messages: Any) -> None:
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError) as info:
         format_prompt(messages)
+    assert str(info.value) == (
+        f"messages must be a string or a list of message dicts, got {type(messages).__name__}"
+    )
 
 
 # --- property: the multi-message rule --------------------------------------------------------

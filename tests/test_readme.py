@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from gatewayservers import GatewayThread
 
 from darkai_sdk import AsyncDarkAI, DarkAI
-from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
+from darkai_sdk.testing import DarkAIServer, RecordedRequest, Reply, default_reply_text
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -99,6 +100,74 @@ PYTHON_BLOCKS = [block for block in readme_blocks() if block.language == "python
 RUNNABLE = [block for block in PYTHON_BLOCKS if block.not_executed is None]
 
 
+def _replies(requests: list[RecordedRequest]) -> list[str]:
+    """What the local server answered to each request: its echo reply."""
+    return [default_reply_text(str(request.prompt), str(request.model)) for request in requests]
+
+
+# What the README's hooks print for one request.
+_HOOKED = (
+    r"-> POST http://127\.0\.0\.1:\d+/chat model=llama-3-70b try 0\n<- 200 in \d+ ms, id None\n"
+)
+
+#: What each block that prints shows, from the replies the server sent it: a line of
+#: the block's code that names it, and its whole stdout.
+SHOWN: dict[str, Callable[[list[str]], str]] = {
+    'client.stream("Tell me a short joke.")': lambda r: f"{r[0]}\n",
+    'with client.stream(messages, model="gpt-4o") as stream:': lambda r: (
+        f"{r[0]}\n{len(r[0])} characters; server's final message matches: True\n"
+    ),
+    'async for chunk in client.stream("Hello!"):': lambda r: f"{r[0]}\n{r[1]}\n",
+    "text = stream.display()": lambda r: f"{r[0]}\n",
+    'text = await client.stream("Hello!").display()': lambda r: f"{r[0]}\n",
+    "DarkAI.create_async_generator(model=": lambda r: r[0],
+    "for chunk in DarkAI.create_completion(": lambda r: f"{r[0]}\n{r[1]}\n",
+    "MyDarkAI.create_completion(": lambda r: "Hi from the gateway!\n",
+    'print(client.complete("Hello!"))': lambda r: f"{r[0]}\n",
+    "for chunk in client.chat.completions.create(": lambda r: r[0],
+    "def log_request(info: RequestInfo) -> None:": lambda r: Pattern(
+        _HOOKED
+        + re.escape(r[0])
+        + r"\n"
+        + _HOOKED
+        + r"200 None text/event-stream\n"
+        + rf"{len(r[1])} chars in \d+\.\d{{3}} s, first after \d+\.\d{{3}} s\n"
+    ),
+    "async def trace(info: ResponseInfo) -> None:": lambda r: (
+        "answer 200 on try 0\n" * 3 + "3 replies\n"
+    ),
+    "async for result in results:": lambda r: AnyOrder(
+        f"fr -> {r[0]}\nde -> {r[1]}\nquick -> {r[2]}\n"
+    ),
+    'out.write(json.dumps(result.to_dict()) + "\\n")': lambda r: "20 rows, 20 results\n",
+}
+
+
+class Pattern(str):
+    """A block's stdout must match this regular expression whole (timings, ports)."""
+
+
+class AnyOrder(str):
+    """A block's stdout has these lines, in any order (replies that race)."""
+
+
+def assert_shown(expected: str, stdout: str, report: str) -> None:
+    """Check ``stdout`` against what SHOWN says the block prints."""
+    if isinstance(expected, Pattern):
+        assert re.fullmatch(expected, stdout), report
+    elif isinstance(expected, AnyOrder):
+        assert sorted(stdout.splitlines()) == sorted(expected.splitlines()), report
+    else:
+        assert stdout == expected, report
+
+
+def shown_output(block: Block) -> Callable[[list[str]], str] | None:
+    """The expected stdout of ``block``, if it is one that prints (else None)."""
+    found = [expected for line, expected in SHOWN.items() if line in block.code]
+    assert len(found) <= 1, f"README.md:{block.line} matches {len(found)} entries of SHOWN"
+    return found[0] if found else None
+
+
 def child_env(server: DarkAIServer, gateway: GatewayThread | None = None) -> dict[str, str]:
     """The environment of a block: the local server as the endpoint, no proxy, no logging.
 
@@ -156,22 +225,14 @@ def test_readme_python_block_runs(block: Block, tmp_path: Path) -> None:
         tests = len(re.findall(r"^def test_", block.code, flags=re.MULTILINE))
         assert f"{tests} passed" in result.stdout, report
         return
-    if "print(" in block.code or ".display(" in block.code:
-        assert result.stdout.strip(), f"printed nothing\n{report}"
-    if uses_openai:  # through the gateway to our server, and back whole
-        assert len(requests) == 1, report
-        assert result.stdout == default_reply_text(requests[0].prompt or "", "gpt-4o"), report
+    expected = shown_output(block)
+    if expected is not None:
+        assert_shown(expected(_replies(requests)), result.stdout, report)
     # A block that makes a request without its own server must have used ours.
     uses_client = re.search(r"\b(Async)?DarkAI\b", block.code) is not None
     if uses_client and "DarkAIServer" not in block.code:
         assert requests, f"the block sent nothing to DARKAI_BASE_URL\n{report}"
         assert all(request.path == "/chat" for request in requests)
-
-
-def test_the_readme_has_python_blocks_of_every_kind() -> None:
-    kinds = [block.kind for block in RUNNABLE]
-    assert len(RUNNABLE) >= 8
-    assert {"script", "ipython", "pytest"} <= set(kinds)
 
 
 def test_the_openai_example_is_five_lines_and_the_command_comes_first() -> None:
@@ -182,6 +243,21 @@ def test_the_openai_example_is_five_lines_and_the_command_comes_first() -> None:
     assert example.code.startswith("from openai import OpenAI\n")
     assert len([line for line in example.code.splitlines() if line.strip()]) == 5
     assert section.index("darkai gateway --local") < section.index("from openai import")
+
+
+def test_every_block_that_prints_has_its_output_checked() -> None:
+    prints = re.compile(r"print\(|\.display\(")
+    printing = [b for b in RUNNABLE if b.kind != "pytest" and prints.search(b.code)]
+    unchecked = [f"README.md:{block.line}" for block in printing if shown_output(block) is None]
+    assert not unchecked, f"add the output of these blocks to SHOWN: {unchecked}"
+    for line in SHOWN:
+        assert sum(line in block.code for block in RUNNABLE) == 1, line
+
+
+def test_the_readme_has_python_blocks_of_every_kind() -> None:
+    kinds = [block.kind for block in RUNNABLE]
+    assert len(RUNNABLE) >= 8
+    assert {"script", "ipython", "pytest"} <= set(kinds)
 
 
 def test_few_blocks_are_marked_not_executed() -> None:
@@ -271,3 +347,15 @@ def test_configuration_lists_every_environment_variable_the_sdk_reads() -> None:
     assert "DARKAI_BASE_URL" in names
     missing = sorted(name for name in names if f"`{name}`" not in table)
     assert not missing, f"environment variables missing from the Configuration table: {missing}"
+
+
+def test_every_public_name_is_importable_documented_and_listed_by_dir() -> None:
+    import darkai_sdk
+
+    text = README.read_text(encoding="utf-8")
+    assert dir(darkai_sdk) == sorted(darkai_sdk.__all__)
+    for name in darkai_sdk.__all__:
+        assert getattr(darkai_sdk, name) is not None
+        assert f"`{name}" in text or name == "__version__", f"{name} is not in README.md"
+    with pytest.raises(AttributeError, match="module 'darkai_sdk' has no attribute 'Nope'"):
+        darkai_sdk.Nope  # noqa: B018

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from darkai_sdk._exceptions import (
@@ -262,3 +264,64 @@ def test_mask_error_masks_message_body_headers_and_line_not_partial_text() -> No
     assert status.partial_text == "the reply said hunter2"  # the reply stays exact
     protocol = mask_error(ProtocolError("bad line hunter2", line="data: hunter2"), ["hunter2"])
     assert (str(protocol), getattr(protocol, "line", None)) == ("bad line ****", "data: ****")
+
+
+# --- exactly what is collected (each rule, at its bounds) -----------------------------------
+
+
+def _b64(pair: str) -> str:
+    return base64.b64encode(pair.encode()).decode()
+
+
+@pytest.mark.parametrize("scheme", ["Basic", "Bearer", "Digest", "Negotiate", "Token"])
+def test_an_authorization_scheme_word_is_no_secret(scheme: str) -> None:
+    found = secrets_of(None, {"Authorization": f"{scheme} abcd"})
+    # The value (as sent and percent-encoded) and its 4-character token, not the scheme.
+    assert set(found) == {f"{scheme} abcd", f"{scheme}%20abcd", "abcd"}
+
+
+@pytest.mark.parametrize(
+    ("userinfo", "expected"),
+    [
+        ("abc:xy", {"abc", _b64("abc:xy")}),  # a three-character user is enough
+        ("xy:abc", {"abc", _b64("xy:abc")}),  # or a three-character password
+        ("ab:cd", set()),  # both shorter: too likely to occur by chance
+        (  # as written and decoded, and each percent-encoded
+            "us%40er:p%3Ass",
+            {"us%40er", "us@er", "p%3Ass", "p:ss", "us%2540er", "p%253Ass"}
+            | {_b64("us%40er:p%3Ass"), _b64("us@er:p:ss")}
+            | {_b64("us%40er:p%3Ass").replace("=", "%3D"), _b64("us@er:p:ss").replace("=", "%3D")},
+        ),
+    ],
+)
+def test_proxy_credentials_and_their_base64_pair_are_collected(
+    userinfo: str, expected: set[str]
+) -> None:
+    assert set(secrets_of(f"http://{userinfo}@proxy.example:3128", {})) == expected
+
+
+def test_a_basic_pair_is_split_once_at_its_first_colon() -> None:
+    found = secrets_of(None, {"Authorization": "Basic " + _b64("alice:pa:ss")})
+    assert {"alice:pa:ss", "alice", "pa:ss"} <= set(found)
+
+
+def test_a_basic_token_that_is_not_strict_base64_yields_no_pair() -> None:
+    token = _b64("alice:s3cret") + "!!"  # junk a lenient decoder would skip
+    found = secrets_of(None, {"Authorization": f"Basic {token}"})
+    assert not {"alice", "s3cret", "alice:s3cret"} & set(found)
+    assert token in found
+
+
+def test_a_url_with_credentials_but_no_host_keeps_the_empty_host() -> None:
+    assert redact_url("http://user:pw@/chat") == "http://****@/chat"
+
+
+def test_overlapping_occurrences_of_one_secret_are_masked_whole() -> None:
+    assert scrub("aaaa", ["aaa"]) == "****"
+    assert scrub("xaaaay", ["aaa"]) == "x****y"
+
+
+def test_mask_error_without_secrets_returns_the_error_unchanged() -> None:
+    error = ProtocolError("line with abc", line="abc")
+    assert mask_error(error, ()) is error
+    assert (str(error), error.line) == ("line with abc", "abc")

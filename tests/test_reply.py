@@ -88,6 +88,28 @@ def test_text_count_and_characters_are_the_same_before_and_after_settling(settle
     assert state.has_text()
 
 
+@pytest.mark.parametrize("keep_text", [True, False])
+def test_one_settled_character_is_text(keep_text: bool) -> None:
+    state = ReplyState(keep_text=keep_text)
+    state.append("a")
+    state.settle()
+    assert state.has_text()
+    assert state.received == 1
+
+
+@pytest.mark.parametrize("keep_text", [True, False])
+def test_a_lone_surrogate_is_kept_and_compared_exactly(keep_text: bool) -> None:
+    # The decoder never hands one over (it repairs them); the store takes any str.
+    state = ReplyState(keep_text=keep_text, raise_on_mismatch=True)
+    state.append("a\ud83d")
+    state.settle()
+    state.append("b")
+    assert state.text == ("a\ud83db" if keep_text else "")
+    assert state.handle(FinalResponse("a\ud83db")) is False
+    with pytest.raises(StreamIntegrityError):
+        state.handle(FinalResponse("a\ud83cb"))
+
+
 def test_settled_text_is_kept_as_utf8() -> None:
     state = _state("é" * 1000, "😀")
     state.settle()
@@ -144,8 +166,11 @@ def test_matching_final_response_does_not_raise_when_strict() -> None:
 
 def test_differing_final_response_warns() -> None:
     state = _state("Hel")
-    with pytest.warns(StreamIntegrityWarning, match="differs"):
+    with pytest.warns(StreamIntegrityWarning) as warned:
         assert state.handle(FinalResponse("Hello")) is False
+    assert [str(w.message) for w in warned] == [
+        "final-response (5 characters) differs from the 3 characters of text-chunk events received"
+    ]
     assert state.final_message == "Hello"
     assert state.text == "Hel"
     assert not state.done
@@ -209,7 +234,7 @@ def test_server_error_raises_server_event_error_with_partial_text() -> None:
     state = _state("Partial ", "answer")
     with pytest.raises(ServerEventError) as info:
         state.handle(ServerError(message="model overloaded", raw='{"message":"model overloaded"}'))
-    assert "model overloaded" in str(info.value)
+    assert str(info.value) == "the server reported an error: model overloaded"
     assert state.fail(info.value).partial_text == "Partial answer"
     assert not state.done
 

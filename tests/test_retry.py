@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 
@@ -99,6 +100,12 @@ def test_retry_after_ms_is_in_milliseconds() -> None:
     assert parse_retry_after({"Retry-After-Ms": "250.5"}) == pytest.approx(0.2505)
 
 
+@pytest.mark.parametrize(("ms", "seconds"), [("0", 0.0), ("0.5", 0.0005), ("1", 0.001)])
+def test_retry_after_ms_from_zero_up_is_used(ms: str, seconds: float) -> None:
+    # Zero and fractions of a millisecond are waits too, not unusable values.
+    assert parse_retry_after({"retry-after-ms": ms, "Retry-After": "30"}) == seconds
+
+
 def test_retry_after_ms_takes_precedence() -> None:
     assert parse_retry_after({"Retry-After": "30", "retry-after-ms": "200"}) == 0.2
     assert parse_retry_after({"retry-after-ms": "200", "Retry-After": "30"}) == 0.2
@@ -137,6 +144,13 @@ def test_default_policy() -> None:
     assert policy.initial_delay == 0.5
     assert policy.max_delay == 8.0
     assert policy.max_retry_after == 60.0
+
+
+def test_a_policy_is_immutable_and_slotted() -> None:
+    policy = RetryPolicy()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        policy.max_retries = 5  # type: ignore[misc]
+    assert not hasattr(policy, "__dict__")
 
 
 def _status(code: int, retry_after: float | None = None) -> APIStatusError:
@@ -203,10 +217,12 @@ def test_protocol_and_server_event_errors_are_not_retried(error: DarkAIError) ->
 def test_attempts_up_to_max_retries_are_retried() -> None:
     policy = RetryPolicy(max_retries=2)
     error = APIConnectionError("refused")
-    assert policy.should_retry(error, 0)
-    assert policy.should_retry(error, 1)
-    assert not policy.should_retry(error, 2)
-    assert not policy.should_retry(error, 3)
+    assert policy.should_retry(error, 0) is True
+    assert policy.should_retry(error, 1) is True
+    assert policy.should_retry(error, 2) is False
+    assert policy.should_retry(error, 3) is False
+    assert policy.should_retry(_status(400), 0) is False
+    assert policy.should_retry(_status(503), 0) is True
 
 
 def test_zero_max_retries_never_retries() -> None:
@@ -256,6 +272,11 @@ def test_default_jitter_uses_randomness() -> None:
     delays = {policy.delay(3) for _ in range(50)}
     assert len(delays) > 1
     assert all(3.0 <= d <= 4.0 for d in delays)
+
+
+def test_retry_after_of_exactly_the_cap_is_used_as_the_delay() -> None:
+    assert RetryPolicy().delay(0, retry_after=60.0, rng=lambda: 0.0) == 60.0
+    assert RetryPolicy().delay(0, retry_after=0.0, rng=lambda: 0.0) == 0.0
 
 
 def test_retry_after_is_used_as_the_delay() -> None:

@@ -70,7 +70,7 @@ def test_headers_are_copied_into_a_plain_dict() -> None:
 def test_retry_after_is_kept_and_mentioned() -> None:
     error = status_error(429, b"slow down", {"Retry-After": "2.5"}, retry_after=2.5)
     assert error.retry_after == 2.5
-    assert "2.5 s" in str(error)
+    assert str(error) == "HTTP 429: slow down (server asks to retry after 2.5 s)"
 
 
 def test_retry_after_defaults_to_none() -> None:

@@ -137,8 +137,6 @@ def configured_client(
             on_mismatch="raise" if args.strict else "warn",
             **more,
         )
-    except DarkAIError:
-        raise
     except (TypeError, ValueError) as exc:  # a bad --base-url or --proxy
         raise UsageError(str(exc)) from None
     if console.debug:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from types import TracebackType
 from typing import Protocol
 
-from .._events import Event, EventDecoder
+from .._events import Event, EventDecoder, StreamEnd
 from .._exceptions import DarkAIError, IncompleteStreamError
 from .._info import REQUEST_ID_HEADER, Headers
 from .._logging import logger
@@ -195,7 +195,7 @@ def _iterate(
                         state.report_replaced(decoder.replaced)
                     if state.done:
                         state.end()
-                        _finish(response, state, decoder)
+                        _finish(response, state, decoder, _after_end(items))
                         return
                     if decoder.error is not None:
                         # Held back behind the events just yielded: report it now, not
@@ -235,8 +235,20 @@ def _iterate(
         state.end()
 
 
-def _finish(response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder) -> None:
+def _after_end(items: list[Event]) -> int:
+    """How many of ``items`` (events of the read that held stream-end) came after it."""
+    return len(items) - 1 - items.index(_STREAM_END)
+
+
+_STREAM_END = StreamEnd()
+
+
+def _finish(
+    response: SyncHTTPResponse, state: ReplyState, decoder: EventDecoder, ignored: int
+) -> None:
     """After stream-end: read the body's end so the connection can be pooled, and log."""
+    if ignored:
+        logger.warning("ignored %d events sent after stream-end", ignored)
     extra = response.drain()
     if extra:
         logger.warning("ignored %d bytes sent after stream-end", extra)

@@ -312,10 +312,16 @@ async def test_same_origin_redirect_is_followed_with_the_body(server: DarkAIServ
 async def test_cross_host_redirect_is_not_followed(server: DarkAIServer) -> None:
     server.enqueue(Reply(redirect="http://user:secret@localhost:1/chat", redirect_status=307))
     async with AsyncDarkAI(server.url, max_retries=0) as c:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(APIStatusError) as info:
             await c.complete("hi")
-    assert "not followed" in str(info.value)
+    assert type(info.value) is APIStatusError  # not a subclass: no status class fits a 307
+    assert info.value.status_code == 307
+    assert str(info.value).startswith(
+        "redirect 307 to http://****@localhost:1/chat not followed: the request would "
+        "lose its body or go to another host"
+    )
     assert "secret" not in str(info.value)
+    assert info.value.partial_text == ""
     assert len(server.requests) == 1
 
 
@@ -354,6 +360,24 @@ async def test_exception_in_the_callers_loop_releases_the_connection(
     assert server.active_streams == 0
 
 
+async def test_client_properties_are_the_settings_in_force(server: DarkAIServer) -> None:
+    timeout = Timeout(connect=3, read=4, total=5)
+    async with AsyncDarkAI(
+        server.url, timeout=timeout, max_retries=4, on_mismatch="raise", max_line_size=1000
+    ) as c:
+        assert c.base_url == server.url
+        assert c.timeout == timeout
+        assert c.max_retries == 4
+        assert c.retry_policy.max_retries == 4
+        assert c.on_mismatch == "raise"
+        assert c.max_line_size == 1000
+    async with AsyncDarkAI(server.url) as default:
+        assert default.timeout == Timeout()
+        assert (default.max_retries, default.on_mismatch) == (2, "warn")
+        assert default.max_line_size == 16 * 1024 * 1024
+        assert repr(default) == f"<{type(default).__name__} {default._options.describe()}>"
+
+
 async def test_client_is_reusable_after_close(server: DarkAIServer) -> None:
     c = AsyncDarkAI(server.url)
     assert "one" in await c.complete("one")
@@ -389,6 +413,34 @@ async def test_keep_text_false_still_detects_a_final_response_mismatch(
     with pytest.warns(StreamIntegrityWarning):
         async with client.stream("hi", keep_text=False) as stream:
             await stream.until_done()
+
+
+@pytest.mark.parametrize("final", [TEXT + "!", TEXT[:-3]], ids=["longer", "shorter"])
+async def test_keep_text_false_reports_a_final_response_of_another_length(
+    server: DarkAIServer, final: str
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=7, final_response=final))
+    message = (
+        f"final-response ({len(final)} characters) differs from the "
+        f"{len(TEXT)} characters of text-chunk events received"
+    )
+    async with AsyncDarkAI(server.url, max_retries=0, on_mismatch="raise") as c:
+        received: list[str] = []
+        with pytest.raises(StreamIntegrityError) as info:
+            async with c.stream("hi", keep_text=False) as stream:
+                async for chunk in stream:
+                    received.append(chunk)
+        assert "".join(received) == TEXT  # every chunk reached the caller first
+        assert str(info.value) == message
+        assert info.value.final_message == final
+        assert info.value.partial_text == ""  # no copy kept: the caller has the text
+        assert stream.text == "" and not stream.done
+        async with AsyncDarkAI(server.url, max_retries=0) as warns:
+            with pytest.warns(StreamIntegrityWarning) as warned:
+                async with warns.stream("hi", keep_text=False) as stream:
+                    await stream.until_done()
+        assert [str(w.message) for w in warned] == [message]
+        assert stream.done and stream.final_message == final
 
 
 async def test_sequential_requests_reuse_one_connection(

@@ -26,9 +26,11 @@ from darkai_sdk import (
     APITimeoutError,
     AsyncDarkAI,
     DarkAIError,
+    IncompleteStreamError,
     InternalServerError,
     ProtocolError,
     RateLimitError,
+    ServerEventError,
     Timeout,
 )
 from darkai_sdk.testing import DarkAIServer, Reply
@@ -246,21 +248,35 @@ async def test_timeout_after_text_arrived_is_not_retried(server: DarkAIServer) -
 
 
 @pytest.mark.parametrize(
-    "reply",
+    ("reply", "error", "message"),
     [
-        Reply(text=TEXT, chunk_size=5, truncate_after=1),
-        Reply(text=TEXT, chunk_size=5, error_after=1),
-        Reply(text=TEXT, chunk_size=5, malformed_after=1),
+        (
+            Reply(text=TEXT, chunk_size=5, truncate_after=1),
+            IncompleteStreamError,
+            "the reply ended before stream-end after 5 characters",
+        ),
+        (
+            Reply(text=TEXT, chunk_size=5, error_after=1, error_message="model overloaded"),
+            ServerEventError,
+            "the server reported an error: model overloaded",
+        ),
+        (
+            Reply(text=TEXT, chunk_size=5, malformed_after=1),
+            ProtocolError,
+            "malformed DarkAI event",
+        ),
     ],
     ids=["truncated", "error-event", "malformed"],
 )
 async def test_errors_after_text_arrived_are_not_retried(
-    server: DarkAIServer, reply: Reply
+    server: DarkAIServer, reply: Reply, error: type[DarkAIError], message: str
 ) -> None:
     server.reply(reply)
     async with AsyncDarkAI(server.url, max_retries=2, timeout=FAST) as c:
         with pytest.raises(DarkAIError) as info:
             await c.complete("hi")
+    assert type(info.value) is error
+    assert str(info.value).startswith(message), str(info.value)
     assert info.value.partial_text == TEXT[:5]
     assert len(server.requests) == 1
 
@@ -321,13 +337,17 @@ async def test_read_timeout_on_a_stalled_stream_is_in_time(server: DarkAIServer)
 
 
 _STREAM_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+#: A byte every 50 ms for 600 bytes: 30 s, unless the 1 s total timeout ends it. The
+#: bound on the wait lies far from both, so neither a loaded machine nor a total
+#: timeout that does not hold can pass for the other.
+_TRICKLE_BOUND = 8.0
 
 
 @pytest.mark.parametrize(
     ("head", "body"),
     [
-        (_STREAM_HEAD + b"Transfer-Encoding: chunked\r\n\r\n", b"1000\r\n: " + b"x" * 200),
-        (_STREAM_HEAD + b"Connection: close\r\n\r\n", b": " + b"x" * 200),
+        (_STREAM_HEAD + b"Transfer-Encoding: chunked\r\n\r\n", b"1000\r\n: " + b"x" * 600),
+        (_STREAM_HEAD + b"Connection: close\r\n\r\n", b": " + b"x" * 600),
     ],
     ids=["one-big-chunk", "no-length"],
 )
@@ -337,21 +357,22 @@ async def test_total_timeout_bounds_a_body_sent_a_byte_at_a_time(head: bytes, bo
         started = time.monotonic()
         timeout = Timeout(connect=2, read=1, total=1)
         async with AsyncDarkAI(trickle.url(), max_retries=0, timeout=timeout) as c:
-            with pytest.raises(APITimeoutError):
+            with pytest.raises(APITimeoutError, match="total timeout of 1 s expired") as info:
                 await c.complete("hi")
-        assert 0.95 <= time.monotonic() - started < 2
+        assert 0.95 <= time.monotonic() - started < _TRICKLE_BOUND
+    assert info.value.partial_text == ""
 
 
 async def test_total_timeout_bounds_headers_sent_a_byte_at_a_time() -> None:
     head = b"HTTP/1.1 200 OK\r\n"
-    body = b"X-Slow: " + b"x" * 50 + b"\r\nContent-Type: text/event-stream\r\n\r\n"
+    body = b"X-Slow: " + b"x" * 600 + b"\r\nContent-Type: text/event-stream\r\n\r\n"
     with Trickle(head, body, interval=0.05) as trickle:
         started = time.monotonic()
         timeout = Timeout(connect=2, read=1, total=1)
         async with AsyncDarkAI(trickle.url(), max_retries=0, timeout=timeout) as c:
-            with pytest.raises(APITimeoutError):
+            with pytest.raises(APITimeoutError, match="total timeout of 1 s expired"):
                 await c.complete("hi")
-        assert 0.95 <= time.monotonic() - started < 2
+        assert 0.95 <= time.monotonic() - started < _TRICKLE_BOUND
 
 
 # -- memory caps -------------------------------------------------------------------

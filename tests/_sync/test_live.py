@@ -314,10 +314,16 @@ def test_same_origin_redirect_is_followed_with_the_body(server: DarkAIServer) ->
 def test_cross_host_redirect_is_not_followed(server: DarkAIServer) -> None:
     server.enqueue(Reply(redirect="http://user:secret@localhost:1/chat", redirect_status=307))
     with DarkAI(server.url, max_retries=0) as c:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(APIStatusError) as info:
             c.complete("hi")
-    assert "not followed" in str(info.value)
+    assert type(info.value) is APIStatusError  # not a subclass: no status class fits a 307
+    assert info.value.status_code == 307
+    assert str(info.value).startswith(
+        "redirect 307 to http://****@localhost:1/chat not followed: the request would "
+        "lose its body or go to another host"
+    )
     assert "secret" not in str(info.value)
+    assert info.value.partial_text == ""
     assert len(server.requests) == 1
 
 
@@ -356,6 +362,24 @@ def test_exception_in_the_callers_loop_releases_the_connection(
     assert server.active_streams == 0
 
 
+def test_client_properties_are_the_settings_in_force(server: DarkAIServer) -> None:
+    timeout = Timeout(connect=3, read=4, total=5)
+    with DarkAI(
+        server.url, timeout=timeout, max_retries=4, on_mismatch="raise", max_line_size=1000
+    ) as c:
+        assert c.base_url == server.url
+        assert c.timeout == timeout
+        assert c.max_retries == 4
+        assert c.retry_policy.max_retries == 4
+        assert c.on_mismatch == "raise"
+        assert c.max_line_size == 1000
+    with DarkAI(server.url) as default:
+        assert default.timeout == Timeout()
+        assert (default.max_retries, default.on_mismatch) == (2, "warn")
+        assert default.max_line_size == 16 * 1024 * 1024
+        assert repr(default) == f"<{type(default).__name__} {default._options.describe()}>"
+
+
 def test_client_is_reusable_after_close(server: DarkAIServer) -> None:
     c = DarkAI(server.url)
     assert "one" in c.complete("one")
@@ -391,6 +415,34 @@ def test_keep_text_false_still_detects_a_final_response_mismatch(
     with pytest.warns(StreamIntegrityWarning):
         with client.stream("hi", keep_text=False) as stream:
             stream.until_done()
+
+
+@pytest.mark.parametrize("final", [TEXT + "!", TEXT[:-3]], ids=["longer", "shorter"])
+def test_keep_text_false_reports_a_final_response_of_another_length(
+    server: DarkAIServer, final: str
+) -> None:
+    server.reply(Reply(text=TEXT, chunk_size=7, final_response=final))
+    message = (
+        f"final-response ({len(final)} characters) differs from the "
+        f"{len(TEXT)} characters of text-chunk events received"
+    )
+    with DarkAI(server.url, max_retries=0, on_mismatch="raise") as c:
+        received: list[str] = []
+        with pytest.raises(StreamIntegrityError) as info:
+            with c.stream("hi", keep_text=False) as stream:
+                for chunk in stream:
+                    received.append(chunk)
+        assert "".join(received) == TEXT  # every chunk reached the caller first
+        assert str(info.value) == message
+        assert info.value.final_message == final
+        assert info.value.partial_text == ""  # no copy kept: the caller has the text
+        assert stream.text == "" and not stream.done
+        with DarkAI(server.url, max_retries=0) as warns:
+            with pytest.warns(StreamIntegrityWarning) as warned:
+                with warns.stream("hi", keep_text=False) as stream:
+                    stream.until_done()
+        assert [str(w.message) for w in warned] == [message]
+        assert stream.done and stream.final_message == final
 
 
 def test_sequential_requests_reuse_one_connection(
