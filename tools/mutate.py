@@ -44,6 +44,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "_sse": ("tests/test_sse.py",),
     "_events": ("tests/test_events.py",),
     "_template": ("tests/test_events.py",),
+    "_texts": ("tests/test_events.py",),
     "_prompt": ("tests/test_prompt.py",),
     "_request": ("tests/test_request.py",),
     "_status": ("tests/test_status.py",),

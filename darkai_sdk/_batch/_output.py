@@ -101,10 +101,10 @@ class ResultsFile:
             os.close(fd)
             raise
         if info.st_size:
-            results._take_over(ids)
+            results.__take_over(ids)
         return results
 
-    def _take_over(self, ids: Collection[RowId]) -> None:
+    def __take_over(self, ids: Collection[RowId]) -> None:
         """Read what the file holds; cut a torn last line; drop failed lines to run again."""
         try:
             with _reader(self._fd) as reader:

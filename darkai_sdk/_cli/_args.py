@@ -7,6 +7,13 @@ import argparse
 from collections.abc import Sequence
 
 from .._version import __version__
+from ._batch_args import batch_parser
+from ._common_options import (
+    add_client_options,
+    add_reply_options,
+    non_negative_float,
+    port,
+)
 from ._exit import exit_code_table
 
 __all__ = ["COMMANDS", "GATEWAY_KEY_VARIABLE", "LOCAL_DELAY", "parse_args"]
@@ -56,104 +63,6 @@ def _exit_code_table() -> str:
     return f"exit codes:\n{exit_code_table()}\n"
 
 
-def _seconds(text: str, *, allow_zero: bool) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
-        wanted = "0 or more seconds" if allow_zero else "a positive number of seconds"
-        raise argparse.ArgumentTypeError(f"must be {wanted}: {text!r}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An argument that must be a whole number of 1 or more."""
-    value = _non_negative_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    return _seconds(text, allow_zero=False)
-
-
-def _non_negative_float(text: str) -> float:
-    return _seconds(text, allow_zero=True)
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {text!r}")
-    return value
-
-
-def _port(text: str) -> int:
-    value = _non_negative_int(text)
-    if value > 65535:
-        raise argparse.ArgumentTypeError(f"not a TCP port: {text!r}")
-    return value
-
-
-def _add_client_options(
-    parser: argparse.ArgumentParser, *, local: str, timeout: str, strict: str
-) -> None:
-    """The endpoint (``--base-url`` or ``--local``) and how the client reaches it."""
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--base-url",
-        metavar="URL",
-        help="the chat endpoint (default: $DARKAI_BASE_URL, else https://darkai.foundation/chat)",
-    )
-    where.add_argument("--local", action="store_true", help=local)
-    parser.add_argument("--proxy", metavar="URL", help="send requests through this HTTP proxy")
-    parser.add_argument("--timeout", metavar="SECONDS", type=_positive_float, help=timeout)
-    parser.add_argument(
-        "--max-retries",
-        metavar="N",
-        type=_non_negative_int,
-        default=2,
-        help="retries of a request that fails before any text arrives (default: 2)",
-    )
-    parser.add_argument("--strict", action="store_true", help=strict)
-
-
-def _add_reply_options(parser: argparse.ArgumentParser) -> None:
-    add_request_options(parser)
-    _add_output_options(parser)
-
-
-def add_request_options(parser: argparse.ArgumentParser) -> None:
-    """``--model``, ``--system`` and the client's options, of a command that sends prompts."""
-    parser.add_argument(
-        "-m", "--model", help="model or alias (default: llama-3-70b; see `darkai models`)"
-    )
-    parser.add_argument("--system", metavar="TEXT", help="a system message before yours")
-    _add_client_options(
-        parser,
-        local="start the built-in local server and talk to it over HTTP (a demo; no network)",
-        timeout="give up when a request takes longer than this in all (default: 600)",
-        strict="a final-response that differs from the streamed text is an error (exit 6), "
-        "not a warning",
-    )
-
-
-def _add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--json",
-        action="store_true",
-        help='one JSON object per line: {"type": "text"|"done"|"error", ...}',
-    )
-    parser.add_argument(
-        "--debug", action="store_true", help="tracebacks and the SDK's debug log on stderr"
-    )
-
-
 def _prompt_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="darkai",
@@ -169,7 +78,7 @@ def _prompt_parser() -> argparse.ArgumentParser:
         metavar="PROMPT",
         help='the prompt (words are joined with spaces); "-" reads it from stdin',
     )
-    _add_reply_options(parser)
+    add_reply_options(parser)
     parser.add_argument("--version", action="version", version=f"darkai {__version__}")
     parser.set_defaults(command="ask")
     return parser
@@ -183,7 +92,7 @@ def _chat_parser() -> argparse.ArgumentParser:
         epilog=_exit_code_table(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    _add_reply_options(parser)
+    add_reply_options(parser)
     parser.set_defaults(command="chat")
     return parser
 
@@ -206,12 +115,12 @@ def _serve_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_port, default=0, help="port to bind (default: 0, a free port)"
+        "--port", type=port, default=0, help="port to bind (default: 0, a free port)"
     )
     parser.add_argument(
         "--delay",
         metavar="SECONDS",
-        type=_non_negative_float,
+        type=non_negative_float,
         default=LOCAL_DELAY,
         help=f"pause between two chunks, to make streaming visible (default: {LOCAL_DELAY})",
     )
@@ -232,9 +141,9 @@ def _gateway_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument(
-        "--port", type=_port, default=8000, help="port to bind (default: 8000; 0: a free port)"
+        "--port", type=port, default=8000, help="port to bind (default: 8000; 0: a free port)"
     )
-    _add_client_options(
+    add_client_options(
         parser,
         local="put the built-in local DarkAI server behind the gateway (a demo; no network)",
         timeout="give up on the DarkAI server after this long without a byte (default: 120)",
@@ -257,8 +166,6 @@ def _gateway_parser() -> argparse.ArgumentParser:
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     """Parse ``argv`` (without the program name); a usage error exits 2 via argparse."""
     if argv and argv[0] == "batch":
-        from ._batch_args import batch_parser  # it builds on the options defined here
-
         return batch_parser().parse_args(argv[1:])
     if argv and argv[0] in COMMANDS:
         parser = {

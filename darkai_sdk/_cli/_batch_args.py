@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..batch import DEFAULT_CONCURRENCY
-from ._args import add_request_options, positive_int
+from ._common_options import add_request_options, positive_int
 
 __all__ = ["batch_parser"]
 

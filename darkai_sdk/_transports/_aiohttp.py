@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
-from aiohttp.http_exceptions import ContentEncodingError
+from aiohttp.http_exceptions import ContentEncodingError, HttpProcessingError
 from yarl import URL
 
 from .._exceptions import (
@@ -70,6 +70,11 @@ def _timeout_error(
     # aiohttp's per-phase timeouts are ServerTimeoutErrors; the total, a bare TimeoutError.
     expired = None if isinstance(exc, aiohttp.ServerTimeoutError) else total
     return wrap_error(APITimeoutError, timeout_message(when, expired), exc, secrets)
+
+
+def _broken_chunks(cause: BaseException | None) -> bool:
+    """Whether aiohttp's parser failed on the chunked framing (its message names it)."""
+    return isinstance(cause, HttpProcessingError) and "chunk" in str(cause.message).lower()
 
 
 class AsyncResponse:
@@ -273,6 +278,13 @@ class AsyncTransport:
             )
         except TimeoutError as exc:
             raise _timeout_error("before the reply began", exc, total, self._secrets)
+        except aiohttp.ClientResponseError as exc:
+            if _broken_chunks(exc.__cause__):
+                # Chunk framing broken in the same read as the headers: aiohttp loses the
+                # response and says so here. It is the server's fault, as when it comes
+                # later (and as the blocking client reports it), so never retried.
+                raise wrap_error(ProtocolError, "malformed HTTP body", exc, self._secrets)
+            raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
         except (aiohttp.ClientError, OSError, ValueError) as exc:
             raise wrap_error(APIConnectionError, "could not connect", exc, self._secrets)
         return AsyncResponse(response, self._secrets, total)

@@ -375,7 +375,9 @@ async def test_client_properties_are_the_settings_in_force(server: DarkAIServer)
         assert default.timeout == Timeout()
         assert (default.max_retries, default.on_mismatch) == (2, "warn")
         assert default.max_line_size == 16 * 1024 * 1024
-        assert repr(default) == f"<{type(default).__name__} {default._options.describe()}>"
+        assert default.verify is True
+        name = type(default).__name__
+        assert repr(default) == f"<{name} base_url={server.url!r}, max_retries=2>"
 
 
 async def test_client_is_reusable_after_close(server: DarkAIServer) -> None:

@@ -479,3 +479,17 @@ def test_a_connection_reset_or_closed_mid_body_keeps_the_text_before_it(
     if then == "reset":
         assert "ConnectionResetError" in str(info.value)
     assert info.value.partial_text == TEXT[:16]
+
+
+def test_a_broken_chunk_size_in_the_headers_read_is_a_protocol_error_not_retried() -> None:
+    # The bad chunk line comes in the same write as the headers: aiohttp loses the
+    # response then and there, which must not pass for a connection failure.
+    body = _chunk(_first_events(render_body(Reply(text="hello", chunk_size=8)), 1)) + b"ZZ\r\n"
+    with Scripted(CHUNKED_HEAD + body, then="close") as scripted:
+        with DarkAI(scripted.url(), max_retries=2, timeout=FAST) as client:
+            with pytest.raises(ProtocolError, match="malformed HTTP body") as info:
+                client.complete("hi")
+    assert scripted.requests == 1  # a protocol error is not retried
+    # The blocking client reads the body itself and keeps the text before the bad
+    # line; aiohttp drops the whole response when both come in one read.
+    assert info.value.partial_text == ("hello" if SYNC else "")
