@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 import aioresponses.core
+import pytest
 
 # aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument that
 # aiohttp 3.14 requires (pnuckowski/aioresponses#289). Until a release fixes it, give
@@ -20,3 +21,12 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
             super().__init__(*args, **kwargs)
 
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+@pytest.fixture(params=["alone", "amid-text-chunks"])
+def where(request: pytest.FixtureRequest) -> str:
+    """Where an event stands in the EventDecoder tests: alone in its feed, or amid text chunks.
+
+    Alone, it takes the decoder's general way; amid text chunks, its fast path.
+    """
+    return str(request.param)
