@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import aioresponses.core
 import pytest
+
+from darkai_sdk.testing import DarkAIServer
 
 # aioresponses 0.7.9 builds ClientResponse without the `stream_writer` argument that
 # aiohttp 3.14 requires (pnuckowski/aioresponses#289). Until a release fixes it, give
@@ -21,6 +24,13 @@ if "stream_writer" in inspect.signature(aiohttp.ClientResponse.__init__).paramet
             super().__init__(*args, **kwargs)
 
     aioresponses.core.ClientResponse = _CompatClientResponse  # type: ignore[misc]
+
+
+@pytest.fixture
+def server() -> Iterator[DarkAIServer]:
+    """A local DarkAI server in its own thread, for the test (modules may define their own)."""
+    with DarkAIServer() as running:
+        yield running
 
 
 @pytest.fixture(params=["alone", "amid-text-chunks"])
