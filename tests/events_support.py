@@ -5,12 +5,12 @@ The DarkAI rules written out plainly are the general way the fast paths are held
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable
 from typing import Any
 
 import pytest
+from sse_support import feed_all, feed_like_a_client
 
 from darkai_sdk._events import Event, EventDecoder, FinalResponse, ServerError, StreamEnd
 from darkai_sdk._exceptions import ProtocolError
@@ -42,15 +42,8 @@ PAD = chunk("p") * 3
 def decode(
     pieces: bytes | Iterable[bytes], *, max_line_size: int = DEFAULT_MAX_LINE_SIZE
 ) -> list[Event]:
-    """Feed every piece, then close; return all events (errors propagate)."""
-    if isinstance(pieces, bytes):
-        pieces = [pieces]
-    decoder = EventDecoder(max_line_size=max_line_size)
-    events: list[Event] = []
-    for piece in pieces:
-        events += decoder.feed(piece)
-    events += decoder.close()
-    return events
+    """Feed every piece to an EventDecoder, then close; return all events (errors propagate)."""
+    return feed_all(EventDecoder(max_line_size=max_line_size), pieces)
 
 
 def outcome(
@@ -58,19 +51,8 @@ def outcome(
 ) -> tuple[list[Event], bool, int]:
     """Feed and close like a client: events received, whether an error ended it, skipped."""
     decoder = EventDecoder(max_line_size=max_line_size)
-    events: list[Event] = []
-    try:
-        for piece in pieces:
-            events += decoder.feed(piece)
-        events += decoder.close()
-    except ProtocolError:
-        return events, True, decoder.skipped
-    return events, False, decoder.skipped
-
-
-def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
-    points = sorted({min(max(cut, 0), len(data)) for cut in cuts})
-    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)])]
+    events, failed = feed_like_a_client(decoder, pieces)
+    return events, failed, decoder.skipped
 
 
 def run(body: bytes, where: str) -> list[Event]:

@@ -21,9 +21,9 @@ from events_support import (
     reference,
     run,
     run_error,
-    split_at,
     sse,
 )
+from sse_support import split_at
 
 from darkai_sdk._events import Event, EventDecoder, FinalResponse, ServerError, StreamEnd
 from darkai_sdk._exceptions import ProtocolError

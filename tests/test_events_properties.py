@@ -15,11 +15,11 @@ from events_support import (
     paired,
     reference,
     reference_event,
-    split_at,
     sse,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sse_support import split_at
 
 from darkai_sdk._events import Event, EventDecoder, StreamEnd
 from darkai_sdk._exceptions import ProtocolError

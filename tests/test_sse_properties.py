@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterable
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sse_support import feed_like_a_client, split_at
 
-from darkai_sdk._exceptions import ProtocolError
 from darkai_sdk._sse import DEFAULT_MAX_LINE_SIZE, ServerSentEvent, SSEDecoder
 
 pytestmark = pytest.mark.timeout(60)
@@ -20,21 +19,7 @@ def outcome(
     pieces: Iterable[bytes], *, max_line_size: int = DEFAULT_MAX_LINE_SIZE
 ) -> tuple[list[ServerSentEvent], bool]:
     """Feed and close like a client: the events received, and whether an error ended it."""
-    decoder = SSEDecoder(max_line_size=max_line_size)
-    events: list[ServerSentEvent] = []
-    try:
-        for piece in pieces:
-            events += decoder.feed(piece)
-        events += decoder.close()
-    except ProtocolError:
-        return events, True
-    return events, False
-
-
-def split_at(data: bytes, cuts: Iterable[int]) -> list[bytes]:
-    points = sorted({min(max(cut, 0), len(data)) for cut in cuts})
-    bounds = [0, *points, len(data)]
-    return [data[a:b] for a, b in itertools.pairwise(bounds)]
+    return feed_like_a_client(SSEDecoder(max_line_size=max_line_size), pieces)
 
 
 def reference(data: bytes) -> tuple[list[ServerSentEvent], str, int | None]:
