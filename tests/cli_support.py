@@ -13,6 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 30.0
 # The command as a user runs it, with Ctrl-C turned into KeyboardInterrupt even when
@@ -20,6 +22,10 @@ RUN_TIMEOUT = 30.0
 SIGINT_WRAPPER = (
     "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
     "runpy.run_module('darkai_sdk', run_name='__main__', alter_sys=True)"
+)
+#: The command's tests read its pipes with select() and send it SIGINT.
+POSIX_ONLY = pytest.mark.skipif(
+    sys.platform == "win32", reason="select() on pipes and SIGINT are POSIX"
 )
 TEXT = "The quick brown fox jumps over the lazy dog."
 

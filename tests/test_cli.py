@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import signal
-import sys
 import time
 
 import pytest
 from cli_support import (
+    POSIX_ONLY,
     RUN_TIMEOUT,
     TEXT,
     assert_one_error_line,
@@ -22,10 +22,7 @@ from rawservers import closed_port
 from darkai_sdk import format_prompt
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
-pytestmark = [
-    pytest.mark.timeout(60),
-    pytest.mark.skipif(sys.platform == "win32", reason="select() on pipes and SIGINT are POSIX"),
-]
+pytestmark = [pytest.mark.timeout(60), POSIX_ONLY]
 
 
 # -- one reply --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import pytest
 from cli_support import (
+    POSIX_ONLY,
     ROOT,
     RUN_TIMEOUT,
     SIGINT_WRAPPER,
@@ -27,10 +28,7 @@ from cli_support import (
 from darkai_sdk import format_prompt
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
 
-pytestmark = [
-    pytest.mark.timeout(60),
-    pytest.mark.skipif(sys.platform == "win32", reason="select() on pipes and SIGINT are POSIX"),
-]
+pytestmark = [pytest.mark.timeout(60), POSIX_ONLY]
 
 
 def test_chat_keeps_the_conversation_and_obeys_commands(server: DarkAIServer) -> None:

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from cli_support import (
+    POSIX_ONLY,
     ROOT,
     RUN_TIMEOUT,
     assert_one_error_line,
@@ -23,10 +24,7 @@ from cli_support import (
 from darkai_sdk._cli._exit import exit_code_table
 from darkai_sdk.testing import default_reply_text
 
-pytestmark = [
-    pytest.mark.timeout(60),
-    pytest.mark.skipif(sys.platform == "win32", reason="select() on pipes and SIGINT are POSIX"),
-]
+pytestmark = [pytest.mark.timeout(60), POSIX_ONLY]
 
 
 def test_models_lists_models_and_aliases_marking_the_default() -> None:

@@ -11,15 +11,21 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cli_support import ROOT, RUN_TIMEOUT, TEXT, command_env, darkai, json_lines, run_on_a_terminal
+from cli_support import (
+    POSIX_ONLY,
+    ROOT,
+    RUN_TIMEOUT,
+    TEXT,
+    command_env,
+    darkai,
+    json_lines,
+    run_on_a_terminal,
+)
 
 from darkai_sdk._cli._console import Console
 from darkai_sdk.testing import DarkAIServer, Reply
 
-pytestmark = [
-    pytest.mark.timeout(60),
-    pytest.mark.skipif(sys.platform == "win32", reason="select() on pipes and SIGINT are POSIX"),
-]
+pytestmark = [pytest.mark.timeout(60), POSIX_ONLY]
 
 
 # -- the spinner (in process: it needs a terminal) --------------------------------
