@@ -10,7 +10,7 @@ from events_support import CLOSE, END, OPEN, chunk, decode, final, sse
 
 from darkai_sdk._events import Event, EventDecoder, FinalResponse, ServerError, StreamEnd
 from darkai_sdk._exceptions import ProtocolError
-from darkai_sdk._template import Template
+from darkai_sdk._template import Template, learn_template
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -136,7 +136,7 @@ def test_the_form_is_learned_after_other_events_and_an_unlearnable_text_chunk(
     import darkai_sdk._events as events_module
 
     tries: list[bytes] = []
-    real = events_module.learn_template
+    real = learn_template
 
     def spy(event: bytes) -> Template | None:
         tries.append(event)

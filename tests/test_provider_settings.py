@@ -94,7 +94,9 @@ def test_known_keyword_arguments_are_not_reported_as_ignored(
 # -- class attributes, read at each call ------------------------------------------------
 
 
-def record_clients(monkeypatch: pytest.MonkeyPatch, client_class: type) -> list[Any]:
+def record_clients(
+    monkeypatch: pytest.MonkeyPatch, client_class: type[SyncDarkAI] | type[AsyncDarkAI]
+) -> list[Any]:
     """Record each client of ``client_class`` the provider makes."""
     made: list[Any] = []
     original: Callable[..., None] = client_class.__init__
@@ -136,7 +138,7 @@ async def test_endpoint_precedence(
     else:
         monkeypatch.setenv("DARKAI_BASE_URL", environment)
     want = {"kw": keyword, "cls": attribute, "env": environment, "shipped": SHIPPED}[expected]
-    kwargs = {} if keyword is None else {"api_endpoint": keyword}
+    kwargs: dict[str, Any] = {} if keyword is None else {"api_endpoint": keyword}
     sync_clients = record_clients(monkeypatch, SyncDarkAI)
     async_clients = record_clients(monkeypatch, AsyncDarkAI)
     # Nothing is sent until the generators are iterated; these never are.

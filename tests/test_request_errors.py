@@ -33,20 +33,24 @@ _TAIL = (
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda: resolve_base_url(5), TypeError, "base_url must be a string, got int"),
+        (lambda: resolve_base_url(5), TypeError, "base_url must be a string, got int"),  # type: ignore[arg-type]
         (
             lambda: resolve_base_url("ftp://user:pw@x/chat"),
             ValueError,
             "base_url must be an absolute http:// or https:// URL, got 'ftp://****@x/chat'",
         ),
-        (lambda: validate_headers([("a", "b")]), TypeError, "headers must be a mapping, got list"),
         (
-            lambda: validate_headers({"a": 1}),
+            lambda: validate_headers([("a", "b")]),  # type: ignore[arg-type]
+            TypeError,
+            "headers must be a mapping, got list",
+        ),
+        (
+            lambda: validate_headers({"a": 1}),  # type: ignore[dict-item]
             TypeError,
             "header 'a': names and values must be strings",
         ),
         (
-            lambda: validate_headers({1: "b"}),
+            lambda: validate_headers({1: "b"}),  # type: ignore[dict-item]
             TypeError,
             "header 1: names and values must be strings",
         ),

@@ -349,10 +349,13 @@ def test_environment_proxy_secrets_join_the_list_in_order(
     headers = {"Cookie": "sec"}
     if world == "sync":
         with DarkAI("http://darkai.invalid/chat", headers=headers) as client:
-            client._transport._settings_for("http://darkai.invalid/chat")
-            secrets = client._transport._secrets
+            sync_transport = client._transport
+            assert isinstance(sync_transport, SyncTransport)
+            sync_transport._settings_for("http://darkai.invalid/chat")
+            secrets = sync_transport._secrets
     else:
         transport = AsyncDarkAI("http://darkai.invalid/chat", headers=headers)._transport
+        assert isinstance(transport, AsyncTransport)
         transport._proxy_for("http://darkai.invalid/chat")
         secrets = transport._secrets
     assert "secret123" in secrets and "sec" in secrets
