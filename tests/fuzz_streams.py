@@ -35,7 +35,7 @@ Ending = Literal["end", "abort", "abort-mid-chunk"]
 
 #: A text of printable and awkward characters: controls, NEL, U+2028, non-BMP;
 #: no surrogates (Cs), which JSON would send as lone escapes.
-TEXTS = st.text(st.characters(exclude_categories=("Cs",)), max_size=10)
+TEXTS = st.text(st.characters(exclude_categories=["Cs"]), max_size=10)
 LINE_ENDS = st.sampled_from(["\n", "\r\n", "\r"])
 
 
@@ -182,7 +182,8 @@ def _sse_events(text: str, at_eof: bool) -> Iterator[tuple[str, str]]:
     rest = lines.pop()
     if at_eof:
         lines += [rest, ""] if rest else [""]
-    name, data = "", []
+    name = ""
+    data: list[str] = []
     for line in lines:
         if line == "":
             if data:
@@ -215,7 +216,7 @@ def _darkai(events: Iterator[tuple[str, str]]) -> Outcome | str:
         name = obj.get("event", None if sse_name == "message" else sse_name)
         if not isinstance(name, str):
             return Outcome(text, (ProtocolError,))
-        payload = obj.get("data")
+        payload: Any = obj.get("data")  # JSON, as the fuzzer wrote it
         if name == "text-chunk":
             text += payload["text"]
         elif name == "final-response":

@@ -79,6 +79,7 @@ async def test_a_cut_short_reply_keeps_its_partial_text_and_says_so(server: Dark
     assert not result.ok
     assert result.text == "one two "
     assert result.retries == 0 and len(server.requests) == 1  # text came: not retried
+    assert result.error is not None
     assert result.error == BatchError("IncompleteStreamError", result.error.message, None)
     assert "before stream-end" in result.error.message
     assert result.to_dict()["error"] == {

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from test_cli import darkai, finish, read_until, started
+from cli_support import darkai, finish, read_until, started
 
 from darkai_sdk._cli._gateway import _is_loopback
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text

@@ -141,7 +141,7 @@ def test_an_unstreamed_reply_is_one_completion_with_the_whole_text(
 def test_messages_go_through_the_prompt_formatter(
     server: DarkAIServer, gateway: GatewayThread
 ) -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Be brief."},
         {
             "role": "user",

@@ -58,7 +58,7 @@ def test_only_http_level_faults_make_the_server_frame_the_body() -> None:
         {"bad_chunk_after": 0},
         {"after_reply": b"x"},
     ):
-        assert writes_own_framing(Reply(**fields))  # type: ignore[arg-type]
+        assert writes_own_framing(Reply(**fields))
 
 
 def test_interim_heads_are_whole_responses() -> None:

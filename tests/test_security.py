@@ -1,4 +1,4 @@
-"""TLS checks, credentials kept out of every message, and redirects that leak nothing.
+"""TLS checks, and credentials kept out of every message, even when a server echoes them.
 
 Each rule is checked for both clients: the sync one directly, the async one
 through ``asyncio.run`` (every server here runs in its own thread).
@@ -7,14 +7,12 @@ through ``asyncio.run`` (every server here runs in its own thread).
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import os
 import ssl
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,18 @@ import aiohttp
 import pytest
 from aiohttp import web
 from rawservers import HandlerServer, closed_port, echo_headers, event_stream, self_signed_context
+from security_support import (
+    BASIC,
+    PASSWORD,
+    SECRET_HEADERS,
+    TOKEN,
+    USER,
+    WORLDS,
+    assert_no_secret,
+    clear_environment_proxies,
+    complete,
+    fail,
+)
 
 from darkai_sdk import (
     APIConnectionError,
@@ -30,10 +40,8 @@ from darkai_sdk import (
     AsyncDarkAI,
     AuthenticationError,
     DarkAI,
-    DarkAIError,
     ProtocolError,
     ServerEventError,
-    Timeout,
 )
 from darkai_sdk._options import ClientOptions
 from darkai_sdk._transports._aiohttp import AsyncTransport
@@ -42,23 +50,13 @@ from darkai_sdk.testing import DarkAIServer, Reply, render_body
 
 pytestmark = pytest.mark.timeout(60)
 
+
 ROOT = Path(__file__).resolve().parent.parent
-USER, PASSWORD = "proxyuser7", "s3cretpass"
-BASIC = base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-TOKEN = "sk-live-0123456789abcdef"
-COOKIE = "session=c00kieval99"
-#: Strings that must not show anywhere but on the wire.
-SECRETS = (PASSWORD, USER, BASIC, TOKEN, "c00kieval99")
-SECRET_HEADERS = {"Authorization": f"Bearer {TOKEN}", "Cookie": COOKIE}
-QUICK = Timeout(connect=2, read=5, total=10)
-WORLDS = ["sync", "async"]
 
 
 @pytest.fixture(autouse=True)
 def no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in list(os.environ):
-        if name.lower() in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
-            monkeypatch.delenv(name)
+    clear_environment_proxies(monkeypatch)
 
 
 @pytest.fixture
@@ -66,58 +64,6 @@ def log(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Every logger at DEBUG: ours, aiohttp's, urllib3's."""
     caplog.set_level(logging.DEBUG)
     return caplog
-
-
-def exposed(error: BaseException, *objects: object) -> str:
-    """Everything a user could see of an error: message, repr, the printed cause chain."""
-    parts = [str(error), repr(error), "".join(traceback.format_exception(error))]
-    parts += [repr(obj) for obj in objects]
-    if isinstance(error, APIStatusError):
-        parts.append(error.body)
-    return "\n".join(parts)
-
-
-def assert_no_secret(text: str) -> None:
-    leaked = [secret for secret in SECRETS if secret in text]
-    assert not leaked, f"{leaked} in:\n{text}"
-
-
-def fail(world: str, url: str, **options: Any) -> tuple[DarkAIError, str]:
-    """Make one request that must fail; return its error and what the user could see."""
-    options.setdefault("timeout", QUICK)
-    options.setdefault("max_retries", 0)
-    if world == "sync":
-        with DarkAI(url, **options) as client:
-            stream = client.stream("hi")
-            try:
-                stream.until_done()
-            except DarkAIError as exc:
-                return exc, exposed(exc, client, stream)
-        raise AssertionError("the request did not fail")
-
-    async def run() -> tuple[DarkAIError, str]:
-        async with AsyncDarkAI(url, **options) as client:
-            stream = client.stream("hi")
-            try:
-                await stream.until_done()
-            except DarkAIError as exc:
-                return exc, exposed(exc, client, stream)
-        raise AssertionError("the request did not fail")
-
-    return asyncio.run(run())
-
-
-def complete(world: str, url: str, **options: Any) -> str:
-    options.setdefault("timeout", QUICK)
-    if world == "sync":
-        with DarkAI(url, **options) as client:
-            return client.complete("hi")
-
-    async def run() -> str:
-        async with AsyncDarkAI(url, **options) as client:
-            return await client.complete("hi")
-
-    return asyncio.run(run())
 
 
 # -- TLS -----------------------------------------------------------------------------
@@ -311,101 +257,6 @@ def test_cli_output_never_shows_proxy_credentials(output: list[str]) -> None:
         assert json.loads(refused.stdout.splitlines()[-1])["type"] == "error"
 
 
-# -- redirects ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("world", WORLDS)
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_a_redirect_to_another_host_sends_it_nothing(world: str, status: int) -> None:
-    with DarkAIServer() as elsewhere, DarkAIServer() as server:
-        target = elsewhere.url
-        server.reply(Reply(redirect=target, redirect_status=status))
-        error, seen = fail(world, server.url, headers=SECRET_HEADERS, max_retries=2)
-        assert len(server.requests) == 1  # not retried either
-        assert elsewhere.requests == []
-    assert isinstance(error, APIStatusError)
-    assert "not followed" in str(error) and target in str(error)
-    assert_no_secret(seen)
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_a_redirect_to_localhost_by_name_is_another_origin(world: str) -> None:
-    with DarkAIServer() as server:
-        server.reply(Reply(redirect=f"http://localhost:{server.port}/chat", redirect_status=307))
-        error, _ = fail(world, server.url, headers=SECRET_HEADERS)
-        assert len(server.requests) == 1
-    assert "not followed" in str(error)
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_a_redirect_to_https_on_the_same_host_is_another_origin(world: str) -> None:
-    with DarkAIServer() as server:
-        target = f"https://127.0.0.1:{server.port}/chat"
-        server.reply(Reply(redirect=target, redirect_status=308))
-        error, _ = fail(world, server.url)
-        assert len(server.requests) == 1
-    assert "not followed" in str(error)
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_a_redirect_loop_ends_with_a_clear_error(world: str) -> None:
-    with DarkAIServer() as server:
-        server.reply(Reply(redirect=server.url + "?again", redirect_status=307))
-        error, _ = fail(world, server.url, max_retries=0)
-        hops = len(server.requests)
-    assert isinstance(error, APIStatusError)
-    assert "too many redirects" in str(error)
-    assert hops == 11  # the request and ten redirects
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_a_redirect_loop_is_not_retried(world: str) -> None:
-    with DarkAIServer() as server:
-        server.reply(Reply(redirect=server.url + "?again", redirect_status=307))
-        fail(world, server.url, max_retries=2)
-        assert len(server.requests) == 11
-
-
-STREAM_BODY = (
-    b'data: {"event": "text-chunk", "data": {"text": "via proxy"}}\n\n'
-    b'data: {"event": "stream-end"}\n\n'
-)
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_http_proxy_from_the_environment_is_used_with_its_credentials(
-    world: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with HandlerServer(event_stream(STREAM_BODY)) as proxy:
-        monkeypatch.setenv("HTTP_PROXY", f"http://envuser:envs3cret@127.0.0.1:{proxy.port}")
-        assert complete(world, "http://darkai.invalid:8123/chat") == "via proxy"
-    (seen,) = proxy.seen
-    assert seen.target == "http://darkai.invalid:8123/chat"  # absolute form: a proxy request
-    expected = base64.b64encode(b"envuser:envs3cret").decode()
-    assert seen.headers["Proxy-Authorization"] == f"Basic {expected}"
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_no_proxy_from_the_environment_bypasses_the_proxy(
-    world: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with HandlerServer(event_stream(STREAM_BODY)) as proxy, DarkAIServer() as server:
-        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-        assert "hi" in complete(world, server.url)
-    assert proxy.seen == []
-
-
-@pytest.mark.parametrize("world", WORLDS)
-def test_environment_proxy_credentials_never_show_in_errors(
-    world: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("HTTP_PROXY", f"http://envuser:envs3cret@127.0.0.1:{closed_port()}")
-    error, seen = fail(world, "http://darkai.invalid:8123/chat")
-    assert isinstance(error, APIConnectionError)
-    assert "envs3cret" not in seen
-
-
 # -- a hostile server echoing credentials (issue 12, item 10) -----------------------------
 
 
@@ -498,10 +349,13 @@ def test_environment_proxy_secrets_join_the_list_in_order(
     headers = {"Cookie": "sec"}
     if world == "sync":
         with DarkAI("http://darkai.invalid/chat", headers=headers) as client:
-            client._transport._settings_for("http://darkai.invalid/chat")
-            secrets = client._transport._secrets
+            sync_transport = client._transport
+            assert isinstance(sync_transport, SyncTransport)
+            sync_transport._settings_for("http://darkai.invalid/chat")
+            secrets = sync_transport._secrets
     else:
         transport = AsyncDarkAI("http://darkai.invalid/chat", headers=headers)._transport
+        assert isinstance(transport, AsyncTransport)
         transport._proxy_for("http://darkai.invalid/chat")
         secrets = transport._secrets
     assert "secret123" in secrets and "sec" in secrets

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from test_server_wire import chunk_texts, darkai_events, exchange
+from wire_support import chunk_texts, darkai_events, exchange
 
 from darkai_sdk.testing import DarkAIServer, Reply, render_body
 

@@ -40,6 +40,7 @@ def test_stream_posts_query_and_model_and_yields_text() -> None:
     with DarkAI(URL) as client:
         assert list(client.stream("hi", model="gpt-4o")) == ["Hel", "lo"]
     call = responses.calls[0]
+    assert call.request.body is not None
     assert json.loads(call.request.body) == {"query": "hi", "model": "gpt-4o"}
     assert call.request.headers["accept"] == "text/event-stream"
     assert call.request.headers["content-type"] == "application/json"

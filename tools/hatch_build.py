@@ -5,12 +5,20 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hatchling.builders.hooks.plugin.interface import BuildHookInterface
 
+if TYPE_CHECKING:
+    from hatchling.builders.config import BuilderConfig
 
-class CustomBuildHook(BuildHookInterface):  # type: ignore[misc]
+    _Hook = BuildHookInterface[BuilderConfig]
+else:
+    # Generic in recent hatchling releases only: subscripted for the type checker alone.
+    _Hook = BuildHookInterface
+
+
+class CustomBuildHook(_Hook):
     """Runs tools/unasync.py so a build never ships a stale darkai_sdk/_sync."""
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 
-# This file shares the package's name: keep its own folder off the import path.
+# This file shares the package's name: keep its own folder off the import path, and
+# import the package by name (a type checker would take `import unasync` for this file).
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-import unasync  # noqa: E402
+unasync: ModuleType = importlib.import_module("unasync")
 
 ROOT = Path(__file__).resolve().parent.parent
 PAIRS = [

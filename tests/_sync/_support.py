@@ -34,6 +34,14 @@ def settle(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
     return True
 
 
+def collect(client: DarkAI, prompt: str = "hi", **kwargs: object) -> list[str]:
+    """The chunks of one streamed reply, in order."""
+    chunks = []
+    for chunk in client.stream(prompt, **kwargs):  # type: ignore[arg-type]
+        chunks.append(chunk)
+    return chunks
+
+
 def peers(server: DarkAIServer) -> list[tuple[str, int] | None]:
     """The client end of each request's connection: equal ones shared a connection."""
     return [request.peer for request in server.requests]

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from darkai_sdk import DarkAI, Timeout
 from darkai_sdk.testing import DarkAIServer
 
 
@@ -16,3 +17,10 @@ def server() -> Iterator[DarkAIServer]:
     """A local DarkAI server, running for the test (modules may define their own)."""
     with DarkAIServer() as running:
         yield running
+
+
+@pytest.fixture
+def client(server: DarkAIServer) -> Iterator[DarkAI]:
+    """A client of ``server`` that does not retry and waits 5 s at most for a read."""
+    with DarkAI(server.url, max_retries=0, timeout=Timeout(read=5, total=20)) as c:
+        yield c
