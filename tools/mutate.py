@@ -44,14 +44,31 @@ from _mutate_equivalents import EQUIVALENT  # noqa: E402
 
 PACKAGE = "darkai_sdk"
 
+# The decoder's unit tests, by concern.
+_EVENT_TESTS = (
+    "tests/test_events.py",
+    "tests/test_events_fast_path.py",
+    "tests/test_events_exact.py",
+    "tests/test_events_template.py",
+    "tests/test_events_properties.py",
+)
 #: Module of the pure core -> the unit tests that exercise it.
 MODULES: dict[str, tuple[str, ...]] = {
-    "_sse": ("tests/test_sse.py",),
-    "_events": ("tests/test_events.py",),
-    "_template": ("tests/test_events.py",),
-    "_texts": ("tests/test_texts.py", "tests/test_events.py"),
+    "_sse": (
+        "tests/test_sse.py",
+        "tests/test_sse_limits.py",
+        "tests/test_sse_properties.py",
+        "tests/test_sse_exact.py",
+    ),
+    "_events": _EVENT_TESTS,
+    "_template": ("tests/test_events_template.py", "tests/test_events_exact.py"),
+    "_texts": ("tests/test_texts.py", *_EVENT_TESTS),
     "_prompt": ("tests/test_prompt.py",),
-    "_request": ("tests/test_request.py",),
+    "_request": (
+        "tests/test_request.py",
+        "tests/test_request_redirects.py",
+        "tests/test_request_errors.py",
+    ),
     "_status": ("tests/test_status.py",),
     "_retry": ("tests/test_retry.py",),
     "_redact": ("tests/test_redact.py",),
