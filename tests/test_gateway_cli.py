@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import openai
 import pytest
 from cli_support import darkai, finish, read_until, started
+from wire_support import wait_until
 
 from darkai_sdk._cli._gateway import _is_loopback
 from darkai_sdk.testing import DarkAIServer, Reply, default_reply_text
@@ -88,7 +89,7 @@ def test_ctrl_c_or_sigterm_ends_a_stream_in_flight_with_an_error_event(
     error = json.loads(last.removeprefix(b"data: "))["error"]
     assert error["code"] == "shutting_down" and "after 8 characters" in error["message"]
     assert code == exit_code and "Traceback" not in err
-    assert server.active_streams == 0
+    assert wait_until(lambda: server.active_streams == 0)
 
 
 @pytest.mark.parametrize("from_env", [False, True])
