@@ -8,7 +8,16 @@ import logging
 from collections.abc import Iterator
 
 import pytest
-from provider_support import DEAD, MESSAGES, SHIPPED, TEXT, make_subclass, serving, spy, wait_until_no_streams
+from provider_support import (
+    DEAD,
+    MESSAGES,
+    SHIPPED,
+    TEXT,
+    make_subclass,
+    serving,
+    spy,
+    wait_until_no_streams,
+)
 
 from darkai_sdk import NotFoundError, UnknownModelError
 from darkai_sdk._async._client import AsyncDarkAI
