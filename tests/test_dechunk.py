@@ -7,13 +7,13 @@ import itertools
 import zlib
 
 import pytest
+from dechunk_support import chunked, feed_all, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from darkai_sdk._transports._base import MAX_FRAMING
 from darkai_sdk._transports._http1 import (
     INFLATE_STEP,
-    BodyFraming,
     ChunkedBody,
     CloseDelimitedBody,
     Inflater,
@@ -25,21 +25,6 @@ from darkai_sdk._transports._http1 import (
 )
 
 pytestmark = pytest.mark.timeout(60)
-
-
-def chunked(*pieces: bytes, ext: bytes = b"", trailers: bytes = b"") -> bytes:
-    body = b"".join(b"%x%s\r\n%s\r\n" % (len(p), ext, p) for p in pieces if p)
-    return body + b"0%s\r\n%s\r\n" % (ext, trailers)
-
-
-def feed_all(framing: BodyFraming, *parts: bytes) -> bytes:
-    """Feed ``parts``; return the body bytes, stopping at the first error (left in .error)."""
-    out = []
-    for part in parts:
-        out.append(framing.feed(part))
-        if framing.error is not None:
-            break
-    return b"".join(out)
 
 
 # -- chunked ---------------------------------------------------------------------------
@@ -257,21 +242,6 @@ def test_only_gzip_and_deflate_are_decoded() -> None:
 
 
 # -- any cut gives the same result -----------------------------------------------------------
-
-
-def run(wire: bytes, cuts: list[int]) -> tuple[bytes, str | None, bool, bytes, str | None]:
-    """Feed ``wire`` cut at ``cuts``; return (data, error, done, leftover, end error)."""
-    body = ChunkedBody()
-    bounds = [0, *sorted(c for c in cuts if 0 < c < len(wire)), len(wire)]
-    data = feed_all(body, *(wire[a:b] for a, b in itertools.pairwise(bounds)))
-    error = None if body.error is None else str(body.error)
-    ending = None
-    if body.error is None:
-        try:
-            body.end()
-        except TruncatedBody as exc:
-            ending = str(exc)
-    return data, error, body.done, body.leftover, ending
 
 
 payloads = st.lists(

@@ -10,9 +10,10 @@ closes before the body's end, :class:`TruncatedBody`.
 
 from __future__ import annotations
 
+import operator
 import re
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ._base import MAX_FRAMING
 
@@ -42,12 +43,24 @@ _SIZE_LINE = re.compile(
 # Sizes of small chunks (up to 0xff), looked up: parsing each costs more than a
 # dict lookup, and a body of small chunks has many.
 _SIZES = {b"%x" % n: n for n in range(0x100)} | {b"%X" % n: n for n in range(0x100)}
+# The same without the last chunk's 0, for _split_run.
+_DATA_SIZES = {token: n for token, n in _SIZES.items() if n}
 _TRAILER_LINE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n")
 _CRLF = b"\r\n"
 # Runs of chunks this small and alike are taken in slices (see _uniform_run), up
 # to this many chunks per run.
 _RUN_SIZE = 4
 _RUN_UNITS = 8192
+# Bytes _split_run looks at first; the window doubles while every chunk in it
+# checks, up to the most, and starts over at the first that does not.
+_SPLIT_FIRST = 1024
+_SPLIT_MOST = 256 * 1024
+# A run that ends closer than this to the window's end took all it could: only a
+# chunk the window cut (size line, up to 0xff bytes, CRLF) is left over.
+_SPLIT_TAIL = 0x110
+# Tries of _split_run that take no chunk before a body stops trying (a body whose
+# chunks hold CRLF, as an event stream with CRLF line ends does, never lines up).
+_SPLIT_MISSES = 16
 
 _SIZE, _DATA, _DATA_END, _TRAILERS = range(4)
 
@@ -98,6 +111,30 @@ def _uniform_run(data: bytes, pos: int, head: bytes, size: int) -> tuple[bytes, 
         window = min(window * 4, _RUN_UNITS)
 
 
+def _split_run(data: bytes, pos: int, window: int) -> tuple[bytes, int, int]:
+    """Take the whole small chunks at ``pos`` in a few C calls: split at CRLF, check, join.
+
+    Split at every CRLF, ``data[pos : pos + window]`` is size line, data, size
+    line, data, ... as long as no chunk's data holds a CRLF. Each size line that
+    is a plain hex size of 1 to 0xff must be its data's length: then that is
+    exactly how the chunk grammar reads these bytes, whatever lined the split
+    up. Returns the data of the chunks that check, where the first other one
+    begins, and how many were taken.
+    """
+    parts = data[pos : pos + window].split(_CRLF)
+    pairs = (len(parts) - 1) // 2  # the part after the last CRLF is unfinished
+    sizes = list(map(_DATA_SIZES.get, parts[0 : 2 * pairs : 2]))
+    payloads = parts[1 : 2 * pairs : 2]
+    lengths = list(map(len, payloads))
+    if lengths == sizes:
+        taken = pairs
+    else:
+        taken = list(map(operator.eq, sizes, lengths)).index(False)
+        del payloads[taken:]
+    pos += sum(map(len, parts[: 2 * taken])) + 4 * taken
+    return b"".join(payloads), pos, taken
+
+
 def _no_crlf(data: bytes, pos: int) -> MalformedBody:
     found = _shown(data[pos : pos + 2])
     return MalformedBody(f"chunk data followed by {found}, not CRLF (a wrong chunk size?)")
@@ -141,6 +178,8 @@ class ChunkedBody(BodyFraming):
         self._left = 0  # data bytes still to come in the current chunk
         self._pending = b""  # an unfinished size line, CRLF or trailer line
         self._trailers = 0  # bytes of the last-chunk line and trailer section so far
+        self._window = _SPLIT_FIRST  # see _split_run
+        self._misses = 0
 
     def feed(self, data: bytes) -> bytes:
         if self.error is not None:
@@ -199,6 +238,9 @@ class ChunkedBody(BodyFraming):
                         # More chunks of the same tiny size follow: take them as a run.
                         run, pos = _uniform_run(data, pos, head, size)
                         append(run)
+                    elif self._misses < _SPLIT_MISSES and end - pos > 64:
+                        # More small chunks, of many sizes, as a server sends each event.
+                        pos = self._split(data, pos, append)
                 elif stop <= end:
                     append(data[start:stop])
                     pos, state = stop, _DATA_END
@@ -225,6 +267,21 @@ class ChunkedBody(BodyFraming):
                 if pos < 0:
                     break
         self._state, self._left = state, left
+
+    def _split(self, data: bytes, pos: int, append: Callable[[bytes], None]) -> int:
+        """Take a run of whole small chunks at ``pos`` (see _split_run); return where it ends."""
+        window = self._window
+        run, after, taken = _split_run(data, pos, window)
+        if not taken:
+            self._misses += 1
+            self._window = _SPLIT_FIRST
+            return pos
+        append(run)
+        if after + _SPLIT_TAIL < min(len(data), pos + window):
+            self._window = _SPLIT_FIRST  # stopped at a chunk that did not check
+        else:
+            self._window = min(2 * window, _SPLIT_MOST)
+        return after
 
     def _unfinished(self, data: bytes, pos: int, state: int) -> bytes:
         """Return the unfinished line at ``pos`` to keep, or raise if it cannot be one."""
