@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 import warnings
@@ -67,6 +68,32 @@ def test_metrics_count_from_begin_and_stop_at_the_end(monkeypatch: pytest.Monkey
         chars_per_second=9 / 2.5,
     )
     assert metrics.as_dict()["chars_per_second"] == 3.6
+
+
+def test_metrics_are_a_frozen_snapshot() -> None:
+    metrics = ReplyState().metrics()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        metrics.chars = 5  # type: ignore[misc]
+    assert not hasattr(metrics, "__dict__")  # slots: a snapshot per read stays small
+
+
+@pytest.mark.parametrize(
+    ("stop", "elapsed", "rate"),
+    [(100.5, 0.5, 10.0), (100.0, 0.0, 0.0), (99.0, 0.0, 0.0)],
+    ids=["under-a-second", "no-time", "clock-went-back"],
+)
+def test_rate_is_chars_over_elapsed_and_zero_without_time(
+    monkeypatch: pytest.MonkeyPatch, stop: float, elapsed: float, rate: float
+) -> None:
+    now = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
+    state = ReplyState()
+    state.begin()
+    state.append("Hello")
+    now[0] = stop
+    state.end()
+    metrics = state.metrics()
+    assert (metrics.chars, metrics.elapsed, metrics.chars_per_second) == (5, elapsed, rate)
 
 
 def test_time_to_first_text_is_none_without_text() -> None:

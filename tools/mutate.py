@@ -71,7 +71,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     ),
     "_status": ("tests/test_status.py",),
     "_retry": ("tests/test_retry.py",),
-    "_redact": ("tests/test_redact.py",),
+    "_redact": ("tests/test_redact.py", "tests/test_info.py"),
     "_reply": ("tests/test_reply.py",),
 }
 
