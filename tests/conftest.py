@@ -40,3 +40,12 @@ def where(request: pytest.FixtureRequest) -> str:
     Alone, it takes the decoder's general way; amid text chunks, its fast path.
     """
     return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def node_url() -> Iterator[str]:
+    """The URL of a real Node.js DarkAI server (tests/node_peer.py), one per test module."""
+    from node_peer import node_server
+
+    with node_server() as url:
+        yield url
