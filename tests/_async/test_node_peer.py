@@ -15,6 +15,7 @@ import pytest
 from node_peer import at
 
 from darkai_sdk import AsyncDarkAI, IncompleteStreamError, RateLimitError, Timeout
+from darkai_sdk._transports._aiohttp import sleep
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -65,6 +66,24 @@ async def test_an_error_status_from_node_is_typed_with_its_body(node_url: str) -
 
 
 async def test_one_client_reuses_its_connection_to_node(node_url: str) -> None:
+    served_on = set()
     async with AsyncDarkAI(at(node_url, units=8), max_retries=0, timeout=FAST) as client:
         for n in range(5):
-            assert await client.complete(f"reply {n}: {TEXT}") == f"reply {n}: {TEXT}"
+            async with client.stream(f"reply {n}: {TEXT}") as stream:
+                assert "".join([chunk async for chunk in stream]) == f"reply {n}: {TEXT}"
+            served_on.add(stream.headers["x-connection"])
+    assert len(served_on) == 1
+
+
+async def test_a_pooled_connection_node_closed_when_idle_is_not_an_error(node_url: str) -> None:
+    # Node closes a keep-alive connection idle for keepAliveTimeout (300 ms here):
+    # the next request must open a new one, not fail, even with no retry allowed.
+    served_on = []
+    async with AsyncDarkAI(at(node_url, units=8), max_retries=0, timeout=FAST) as client:
+        for prompt in ("first", "second"):
+            if served_on:
+                await sleep(2.0)  # Node 20 waits about a second more than keepAliveTimeout
+            async with client.stream(prompt) as stream:
+                assert [chunk async for chunk in stream] == [prompt]
+            served_on.append(stream.headers["x-connection"])
+    assert served_on[0] != served_on[1]

@@ -17,6 +17,7 @@ import pytest
 from node_peer import at
 
 from darkai_sdk import DarkAI, IncompleteStreamError, RateLimitError, Timeout
+from darkai_sdk._transports._requests import sleep
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -67,6 +68,24 @@ def test_an_error_status_from_node_is_typed_with_its_body(node_url: str) -> None
 
 
 def test_one_client_reuses_its_connection_to_node(node_url: str) -> None:
+    served_on = set()
     with DarkAI(at(node_url, units=8), max_retries=0, timeout=FAST) as client:
         for n in range(5):
-            assert client.complete(f"reply {n}: {TEXT}") == f"reply {n}: {TEXT}"
+            with client.stream(f"reply {n}: {TEXT}") as stream:
+                assert "".join([chunk for chunk in stream]) == f"reply {n}: {TEXT}"
+            served_on.add(stream.headers["x-connection"])
+    assert len(served_on) == 1
+
+
+def test_a_pooled_connection_node_closed_when_idle_is_not_an_error(node_url: str) -> None:
+    # Node closes a keep-alive connection idle for keepAliveTimeout (300 ms here):
+    # the next request must open a new one, not fail, even with no retry allowed.
+    served_on = []
+    with DarkAI(at(node_url, units=8), max_retries=0, timeout=FAST) as client:
+        for prompt in ("first", "second"):
+            if served_on:
+                sleep(2.0)  # Node 20 waits about a second more than keepAliveTimeout
+            with client.stream(prompt) as stream:
+                assert [chunk for chunk in stream] == [prompt]
+            served_on.append(stream.headers["x-connection"])
+    assert served_on[0] != served_on[1]

@@ -13,6 +13,7 @@
 //   delay=MS     wait this long between events
 import http from "node:http";
 
+let connections = 0;
 const server = http.createServer((req, res) => {
   const params = new URL(req.url, "http://localhost").searchParams;
   let body = "";
@@ -40,7 +41,11 @@ const server = http.createServer((req, res) => {
     const newline = params.get("crlf") ? "\r\n" : "\n";
     const cutAfter = params.has("cut_after") ? Number(params.get("cut_after")) : -1;
     const delay = Number(params.get("delay") || 0);
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      "x-connection": String(req.socket.connectionNumber),
+    });
     const send = (event) => res.write("data: " + JSON.stringify(event) + newline + newline);
     let sent = 0;
     for (let i = 0; i < text.length; i += units) {
@@ -60,6 +65,13 @@ const server = http.createServer((req, res) => {
   });
 });
 
+server.on("connection", (socket) => {
+  connections += 1;
+  socket.connectionNumber = connections; // sent as x-connection: which connection served
+});
+// Idle keep-alive connections are closed sooner than Node's 5 s default, so the
+// tests can see a client meet a pooled connection the server has closed.
+server.keepAliveTimeout = 300;
 server.listen(0, "127.0.0.1", () => {
   console.log(`PORT ${server.address().port}`);
 });
