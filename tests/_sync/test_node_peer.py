@@ -80,7 +80,7 @@ def test_one_client_reuses_its_connection_to_node(node_url: str) -> None:
 def test_a_pooled_connection_node_closed_when_idle_is_not_an_error(node_url: str) -> None:
     # Node closes a keep-alive connection idle for keepAliveTimeout (300 ms here):
     # the next request must open a new one, not fail, even with no retry allowed.
-    served_on = []
+    served_on: list[str] = []
     with DarkAI(at(node_url, units=8), max_retries=0, timeout=FAST) as client:
         for prompt in ("first", "second"):
             if served_on:
