@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from provider_support import wait_until_no_streams
 
 pytest.importorskip("g4f", reason="gpt4free is not installed (pip install -e '.[g4f]')")
 
@@ -52,13 +53,6 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[DarkAIServer]:
 
 def deltas(chunks: list[Any]) -> list[str | None]:
     return [chunk.choices[0].delta.content for chunk in chunks]
-
-
-def wait_until_no_streams(server: DarkAIServer, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while server.active_streams and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.active_streams == 0, "the connection was left open"
 
 
 # -- g4f.client.Client and AsyncClient ---------------------------------------------------
@@ -338,7 +332,7 @@ def test_client_stream_abandoned_releases_the_connection(server: DarkAIServer) -
     )
     assert next(stream).choices[0].delta.content == LONG[:2]
     stream.close()
-    wait_until_no_streams(server)
+    wait_until_no_streams(server, seconds=5.0)
 
 
 async def test_async_client_stream_abandoned_releases_the_connection(
